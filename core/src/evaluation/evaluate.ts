@@ -1,0 +1,102 @@
+import { rolloutBucket } from '../hashing/buckets.ts';
+import type { CompiledFlag } from './prepare.ts';
+import type { ErrorCode, EvaluationContext, EvaluationOptions, EvaluationResult, Reason } from './types.ts';
+
+const TARGETING_KEY = 'targetingKey';
+
+function errorResult(
+  key: string,
+  errorCode: ErrorCode,
+  errorMessage: string,
+  metadata: EvaluationResult['metadata'] = {},
+): EvaluationResult {
+  return { key, reason: 'ERROR', errorCode, errorMessage, metadata };
+}
+
+export function flagNotFound(key: string): EvaluationResult {
+  return errorResult(key, 'FLAG_NOT_FOUND', `flag "${key}" was not found`);
+}
+
+function resolved(flag: CompiledFlag, variant: string | null, reason: Reason): EvaluationResult {
+  const { key, variants, metadata } = flag.config;
+  if (variant === null) return { key, reason: 'DEFAULT', metadata };
+  if (!Object.hasOwn(variants, variant)) {
+    return errorResult(
+      key,
+      'GENERAL',
+      `targeting chose "${variant}", which is not a variant of "${key}"`,
+      metadata,
+    );
+  }
+  return { key, value: variants[variant]!, variant, reason, metadata };
+}
+
+function bucketValue(context: EvaluationContext, attribute: string): string | null {
+  const value = context[attribute] ?? context[TARGETING_KEY];
+  if (typeof value === 'string') return value === '' ? null : value;
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : null;
+}
+
+/** The data a rule sees: the context plus flagd's injected `$flagd` properties. */
+function ruleData(
+  flagKey: string,
+  context: EvaluationContext,
+  options: EvaluationOptions,
+): Record<string, unknown> {
+  return { ...context, $flagd: { flagKey, timestamp: options.nowSeconds } };
+}
+
+function variantName(result: unknown): string | null {
+  if (result === null || result === undefined) return null;
+  if (typeof result === 'string' || typeof result === 'number' || typeof result === 'boolean')
+    return String(result);
+  return null;
+}
+
+function evaluateEnabled(
+  flag: CompiledFlag,
+  context: EvaluationContext,
+  options: EvaluationOptions,
+): EvaluationResult {
+  const { config, rule } = flag;
+  if (rule !== null) {
+    const chosen = variantName(rule(ruleData(config.key, context, options)));
+    if (chosen !== null) return resolved(flag, chosen, 'TARGETING_MATCH');
+  }
+  if (config.rollout !== null) {
+    const value = bucketValue(context, config.rollout.bucketBy);
+    if (value === null) return resolved(flag, config.defaultVariant, 'DEFAULT');
+    const inRollout = rolloutBucket(value, config.key) < config.rollout.percentage;
+    return resolved(flag, inRollout ? config.rollout.variant : config.defaultVariant, 'SPLIT');
+  }
+  return resolved(flag, config.defaultVariant, rule === null ? 'STATIC' : 'DEFAULT');
+}
+
+/**
+ * Evaluates one flag for one context. Results are frozen and may be shared between calls. Order: DISABLED, then targeting (a null result falls through), then the
+ * percentage rollout, then the default variant. Never throws: any failure comes back as an ERROR result.
+ */
+export function evaluate(
+  flag: CompiledFlag,
+  context: EvaluationContext = {},
+  options: EvaluationOptions = {},
+): EvaluationResult {
+  const { config } = flag;
+  if (flag.parseError !== null)
+    return errorResult(config.key, 'PARSE_ERROR', flag.parseError, config.metadata);
+  if (config.state === 'DISABLED') return flag.disabled;
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+    return errorResult(
+      config.key,
+      'INVALID_CONTEXT',
+      'the evaluation context must be an object',
+      config.metadata,
+    );
+  }
+  try {
+    return evaluateEnabled(flag, context, options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return errorResult(config.key, 'GENERAL', `evaluation failed: ${message}`, config.metadata);
+  }
+}

@@ -1,0 +1,48 @@
+import type { JsonValue } from '../spec/json.ts';
+
+/** OpenFeature resolution reasons. */
+export type Reason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'ERROR';
+
+/** OpenFeature error codes. */
+export type ErrorCode =
+  | 'FLAG_NOT_FOUND'
+  | 'PARSE_ERROR'
+  | 'TYPE_MISMATCH'
+  | 'TARGETING_KEY_MISSING'
+  | 'INVALID_CONTEXT'
+  | 'GENERAL';
+
+export type FlagValueType = 'boolean' | 'string' | 'number' | 'object';
+export type FlagMetadata = Readonly<Record<string, string | number | boolean>>;
+export type EvaluationContext = Readonly<Record<string, unknown>>;
+
+/** The outcome of one evaluation. `value` and `variant` are absent when the caller's code default applies. */
+export interface EvaluationResult {
+  key: string;
+  value?: JsonValue;
+  variant?: string;
+  reason: Reason;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  metadata: FlagMetadata;
+}
+
+export interface EvaluationOptions {
+  /** Unix time in seconds, exposed to rules as `$flagd.timestamp`. The core never reads the clock. */
+  nowSeconds?: number;
+}
+
+/** A flag's configuration for one environment, overrides applied: plain JSON, stored and shipped as is. */
+export interface FlagConfig {
+  key: string;
+  state: 'ENABLED' | 'DISABLED';
+  valueType: FlagValueType;
+  variants: Record<string, JsonValue>;
+  defaultVariant: string | null;
+  rollout: { percentage: number; variant: string; bucketBy: string } | null;
+  /** JSONLogic with every $ref already inlined. */
+  targeting: JsonValue | null;
+  metadata: FlagMetadata;
+  /** Set when the configuration cannot be evaluated (an unknown $ref, say): every evaluation is a PARSE_ERROR. */
+  parseError?: string;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: starts private Postgres and Redis (installing them when missing), then runs every suite:
+# Jest (unit and integration) and the flagd testbed through cucumber-js. Prints one closing tally line and
+# exits non-zero when anything failed or nothing ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+eval "$(tests/services/services.sh up)" || { echo "could not start the test services" >&2; exit 1; }
+if [ "${XC_SERVICES_STARTED:-}" = 1 ]; then trap 'tests/services/services.sh down' EXIT; fi
+
+results=$(mktemp -d)
+status=0
+node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
+  --json --outputFile="$results/jest.json" "$@" || status=1
+npm run --silent test:testbed -- --format "json:$results/testbed.json" || status=1
+node tests/support/tally.ts "$results/jest.json" "$results/testbed.json" || status=1
+exit $status

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: starts private Postgres and Redis (installing them when missing), then runs every suite:
-# Jest (unit and integration) and the flagd testbed through cucumber-js. Prints one closing tally line and
+# Jest (unit and integration) and the flagd testbed through cucumber-js, against the core and over OFREP. Prints one closing tally line and
 # exits non-zero when anything failed or nothing ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ results=$(mktemp -d)
 status=0
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
   --json --outputFile="$results/jest.json" "$@" || status=1
-npm run --silent test:testbed -- --format "json:$results/testbed.json" || status=1
-node tests/support/tally.ts "$results/jest.json" "$results/testbed.json" || status=1
+npm run --silent test:testbed -- --format "json:$results/testbed-core.json" || status=1
+npm run --silent test:testbed:ofrep -- --format "json:$results/testbed-ofrep.json" || status=1
+node tests/support/tally.ts "$results/jest.json" "$results/testbed-core.json" "$results/testbed-ofrep.json" || status=1
 exit $status

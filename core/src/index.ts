@@ -38,3 +38,4 @@ export { evaluate, flagNotFound } from './evaluation/evaluate.ts';
 export { compile, evaluateKey, prepareFlagSet, type FlagSet } from './evaluation/flag-set.ts';
 export { expectType } from './evaluation/expect-type.ts';
 export { rolloutBucket } from './hashing/buckets.ts';
+export * from './contracts/redis.ts';

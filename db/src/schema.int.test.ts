@@ -91,7 +91,10 @@ describe('migrations', () => {
         migrate({ databaseUrl: databaseUrl(name) }),
         migrate({ databaseUrl: databaseUrl(name) }),
       ]);
-      expect([...first, ...second]).toEqual(['1764100000000_initial-schema']);
+      expect([...first, ...second].sort()).toEqual([
+        '1764100000000_initial-schema',
+        '1764200000000_evaluator-read-model',
+      ]);
       expect(await migrate({ databaseUrl: databaseUrl(name) })).toEqual([]);
     } finally {
       await withAdmin((client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`));

@@ -1,5 +1,6 @@
-// Adds up Jest's and cucumber-js's JSON reports into the one closing line CI reads:
-// "Tests: N passed, N failed, N skipped". Exits 1 when a report is missing, anything failed, or nothing ran.
+// Adds up Jest's report and cucumber-js's reports (one per testbed target) into the one closing line CI
+// reads: "Tests: N passed, N failed, N skipped". Exits 1 when a report is missing, anything failed, or
+// nothing ran.
 import { existsSync, readFileSync } from 'node:fs';
 
 interface JestReport {
@@ -13,7 +14,7 @@ interface CucumberFeature {
   elements?: { type: string; steps: { result: { status: string } }[] }[];
 }
 
-const [jestPath, testbedPath] = process.argv.slice(2);
+const [jestPath, ...testbedPaths] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -26,11 +27,16 @@ if (jestPath && existsSync(jestPath)) {
   skipped += jest.numPendingTests + jest.numTodoTests;
 } else missing++;
 
-if (testbedPath && existsSync(testbedPath)) {
+for (const testbedPath of testbedPaths) {
+  if (!existsSync(testbedPath)) {
+    missing++;
+    continue;
+  }
   const features = JSON.parse(readFileSync(testbedPath, 'utf8')) as CucumberFeature[];
-  for (const scenario of features
+  const scenarios = features
     .flatMap((feature) => feature.elements ?? [])
-    .filter((element) => element.type === 'scenario')) {
+    .filter((element) => element.type === 'scenario');
+  for (const scenario of scenarios) {
     const statuses = scenario.steps.map((step) => step.result.status);
     if (statuses.every((status) => status === 'passed')) passed++;
     else if (
@@ -39,7 +45,7 @@ if (testbedPath && existsSync(testbedPath)) {
       failed++;
     else skipped++;
   }
-} else missing++;
+}
 
 if (missing > 0) console.error(`tally: ${missing} report(s) missing: a suite did not run to the end`);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -1,16 +1,27 @@
 import assert from 'node:assert/strict';
-import { Given, Then, When, setWorldConstructor, type DataTable } from '@cucumber/cucumber';
 import {
-  evaluateKey,
-  expectType,
-  type EvaluationResult,
-  type FlagValueType,
-} from '../../../core/src/index.ts';
-import { loadTestkitFlags } from './testkit-flags.ts';
+  AfterAll,
+  BeforeAll,
+  Given,
+  Then,
+  When,
+  setWorldConstructor,
+  type DataTable,
+} from '@cucumber/cucumber';
+import { expectType, type EvaluationResult, type FlagValueType } from '../../../core/src/index.ts';
+import { coreTarget, ofrepTarget, type TestbedTarget } from './targets.ts';
 
 type GherkinType = 'Boolean' | 'String' | 'Integer' | 'Float' | 'Object';
 
-const flags = loadTestkitFlags();
+// XC_TESTBED_TARGET=ofrep runs the suite against a real evaluator over OFREP; the default is the core in-process.
+let target: TestbedTarget;
+BeforeAll({ timeout: 60_000 }, async () => {
+  target = process.env.XC_TESTBED_TARGET === 'ofrep' ? await ofrepTarget() : coreTarget();
+});
+AfterAll(async () => {
+  await target.close();
+});
+
 const valueTypes: Record<GherkinType, FlagValueType> = {
   Boolean: 'boolean',
   String: 'string',
@@ -54,7 +65,7 @@ class EvaluatorWorld {
 setWorldConstructor(EvaluatorWorld);
 
 Given('an evaluator', function (this: EvaluatorWorld) {
-  assert.ok(flags.size > 0, 'no testbed flags were loaded');
+  assert.ok(target, 'no evaluation target');
 });
 
 Given(
@@ -87,9 +98,8 @@ Given(
   },
 );
 
-When('the flag was evaluated with details', function (this: EvaluatorWorld) {
-  const result = evaluateKey(flags, this.key, this.context, { nowSeconds: Math.floor(Date.now() / 1000) });
-  this.result = expectType(result, valueTypes[this.type]);
+When('the flag was evaluated with details', async function (this: EvaluatorWorld) {
+  this.result = expectType(await target.evaluate(this.key, this.context), valueTypes[this.type]);
 });
 
 Then('the resolved details value should be {string}', function (this: EvaluatorWorld, expected: string) {

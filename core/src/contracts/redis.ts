@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/**
+ * The Redis contract between the operator and the evaluators: the one place that names channels and keys.
+ */
+
+/** Pub/sub channel: the operator publishes one message per committed change. */
+export const INVALIDATE_CHANNEL = 'xc:invalidate';
+
+/** A compiled snapshot of one environment, cached for SNAPSHOT_TTL_SECONDS. */
+export const snapshotKey = (environmentId: string): string => `xc:snapshot:${environmentId}`;
+export const SNAPSHOT_TTL_SECONDS = 30;
+
+/** Hash: field = evaluator replica id, value = ServedRevision JSON; the operator reads it to report Propagated. */
+export const servedKey = (environmentId: string): string => `xc:served:${environmentId}`;
+/** A replica that has not refreshed its entry for this long is not live. */
+export const SERVED_TTL_SECONDS = 60;
+
+export const invalidationMessageSchema = z.object({
+  tenantId: z.uuid(),
+  environmentId: z.uuid(),
+  /** The environment revision that holds the change. */
+  revision: z.number().int().nonnegative(),
+  /** Set when API keys of the environment were added or revoked. */
+  keysChanged: z.boolean().optional(),
+});
+export type InvalidationMessage = z.infer<typeof invalidationMessageSchema>;
+
+export const servedRevisionSchema = z.object({ revision: z.number().int().nonnegative(), at: z.number() });
+export type ServedRevision = z.infer<typeof servedRevisionSchema>;

@@ -1,0 +1,80 @@
+import type pg from 'pg';
+import type { FlagConfig } from '../../core/src/index.ts';
+import { withTenant } from './tenant-scope.ts';
+
+/** The SQL the evaluator runs, all of it: it reads, never writes. */
+
+export interface EnvironmentRevision {
+  environmentId: string;
+  tenantId: string;
+  revision: number;
+}
+
+export interface ApiKeyIdentity {
+  keyHash: Buffer;
+  apiKeyId: string;
+  tenantId: string;
+  environmentId: string;
+}
+
+export interface EnvironmentConfigs {
+  revision: number;
+  flags: FlagConfig[];
+}
+
+export async function listActiveEnvironments(client: pg.ClientBase): Promise<EnvironmentRevision[]> {
+  const result = await client.query<{ environment_id: string; tenant_id: string; revision: string }>(
+    'SELECT environment_id, tenant_id, revision FROM xc_active_environments()',
+  );
+  return result.rows.map((row) => ({
+    environmentId: row.environment_id,
+    tenantId: row.tenant_id,
+    revision: Number(row.revision),
+  }));
+}
+
+type KeyRow = { key_hash: Buffer; api_key_id: string; tenant_id: string; environment_id: string };
+const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
+  keyHash: row.key_hash,
+  apiKeyId: row.api_key_id,
+  tenantId: row.tenant_id,
+  environmentId: row.environment_id,
+});
+
+export async function listActiveApiKeys(client: pg.ClientBase): Promise<ApiKeyIdentity[]> {
+  const result = await client.query<KeyRow>(
+    'SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_active_api_keys()',
+  );
+  return result.rows.map(toIdentity);
+}
+
+export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promise<ApiKeyIdentity | null> {
+  const result = await client.query<KeyRow>(
+    'SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_find_api_key($1)',
+    [keyHash],
+  );
+  return result.rows[0] ? toIdentity(result.rows[0]) : null;
+}
+
+/**
+ * One environment's flag configurations and the revision they belong to, read in one statement so the two
+ * always agree. Null when the environment does not exist (or is not the tenant's).
+ */
+export async function loadEnvironmentConfigs(
+  client: pg.ClientBase,
+  tenantId: string,
+  environmentId: string,
+): Promise<EnvironmentConfigs | null> {
+  return withTenant(client, tenantId, async (scoped) => {
+    const result = await scoped.query<{ revision: string; flags: FlagConfig[] }>(
+      `SELECT e.revision,
+              coalesce(jsonb_agg(fc.config ORDER BY fc.config->>'key') FILTER (WHERE fc.flag_id IS NOT NULL), '[]') AS flags
+       FROM environments e LEFT JOIN flag_configs fc ON fc.environment_id = e.id
+       WHERE e.id = $1 AND e.is_active
+       GROUP BY e.id, e.revision`,
+      [environmentId],
+    );
+    const row = result.rows[0];
+    return row ? { revision: Number(row.revision), flags: row.flags } : null;
+  });
+}

@@ -1,0 +1,102 @@
+import { hash, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ApiKeyIdentity } from '../../../db/src/evaluator-reads.ts';
+
+/** What a valid API key stands for: one tenant and one environment. */
+export type Identity = Readonly<ApiKeyIdentity>;
+
+export const API_KEY_PATTERN = /^xc_live_[0-9A-Za-z]{20,64}$/;
+
+export interface KeySource {
+  listActive(): Promise<ApiKeyIdentity[]>;
+  find(keyHash: Buffer): Promise<ApiKeyIdentity | null>;
+}
+
+export interface KeyRingOptions {
+  /** Database look-ups of keys not in memory, per second, across all requests: floods of bad keys stop here. */
+  unknownLookupsPerSecond: number;
+  negativeCacheSize?: number;
+  negativeCacheTtlMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Every active key's SHA-256, in memory, refreshed from Postgres. A request's key is hashed and looked up
+ * here; only a well-formed key that is not known causes a database look-up, at most `unknownLookupsPerSecond`
+ * of them, and a miss is remembered (bounded LRU) so repeating a bad key costs nothing.
+ */
+export class ApiKeyRing {
+  #byHash = new Map<string, Identity>();
+  #unknown: LRUCache<string, true>;
+  #bucket: { tokens: number; refilledAt: number };
+  readonly #source: KeySource;
+  readonly #options: Required<KeyRingOptions>;
+  databaseLookups = 0;
+
+  constructor(source: KeySource, options: KeyRingOptions) {
+    this.#source = source;
+    this.#options = { negativeCacheSize: 10_000, negativeCacheTtlMs: 30_000, now: Date.now, ...options };
+    this.#unknown = new LRUCache({
+      max: this.#options.negativeCacheSize,
+      ttl: this.#options.negativeCacheTtlMs,
+    });
+    this.#bucket = { tokens: options.unknownLookupsPerSecond, refilledAt: this.#options.now() };
+  }
+
+  get size(): number {
+    return this.#byHash.size;
+  }
+
+  /** Replaces the whole ring with the active keys in Postgres (start-up, the revision poll, a keysChanged message). */
+  async reload(): Promise<void> {
+    const keys = await this.#source.listActive();
+    this.#byHash = new Map(keys.map((key) => [key.keyHash.toString('hex'), Object.freeze(key)]));
+    this.#unknown.clear();
+  }
+
+  /** The identity of `rawKey`, or null for a missing, malformed, unknown or revoked key. Never throws. */
+  async resolve(rawKey: string | undefined): Promise<Identity | null> {
+    if (rawKey === undefined || !API_KEY_PATTERN.test(rawKey)) return null;
+    const digest = hash('sha256', rawKey, 'buffer');
+    const hex = digest.toString('hex');
+    const known = this.#byHash.get(hex);
+    if (known) return timingSafeEqual(known.keyHash, digest) ? known : null;
+    if (this.#unknown.has(hex) || !this.#takeLookupToken()) return null;
+    this.databaseLookups++;
+    try {
+      const found = await this.#source.find(digest);
+      if (!found) {
+        this.#unknown.set(hex, true);
+        return null;
+      }
+      const identity = Object.freeze(found);
+      this.#byHash.set(hex, identity);
+      return identity;
+    } catch {
+      return null; // Postgres unreachable: an unknown key cannot be proven valid
+    }
+  }
+
+  #takeLookupToken(): boolean {
+    const now = this.#options.now();
+    const rate = this.#options.unknownLookupsPerSecond;
+    this.#bucket.tokens = Math.min(
+      rate,
+      this.#bucket.tokens + ((now - this.#bucket.refilledAt) / 1000) * rate,
+    );
+    this.#bucket.refilledAt = now;
+    if (this.#bucket.tokens < 1) return false;
+    this.#bucket.tokens -= 1;
+    return true;
+  }
+}
+
+/** The key a request presents: `X-API-Key: <key>` or `Authorization: Bearer <key>`. */
+export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const direct = headers['x-api-key'];
+  if (typeof direct === 'string') return direct;
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string' && authorization.startsWith('Bearer '))
+    return authorization.slice(7).trim();
+  return undefined;
+}

@@ -1,0 +1,38 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const envFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const configSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
+  REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REPLICA_ID: z.string().min(1).default(hostname()),
+  REVISION_POLL_INTERVAL_MS: positiveInt.default(30_000),
+  SERVED_HEARTBEAT_MS: positiveInt.default(10_000),
+  BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(60_000),
+  RATE_LIMIT_STORE: z.enum(['redis', 'memory']).optional(),
+  UNKNOWN_KEY_LOOKUPS_PER_SECOND: positiveInt.default(20),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  DOCS_UI: envFlag.default(true),
+});
+
+export type EvaluatorConfig = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  readonly code = 'XC_ERR_CONFIG';
+}
+
+/** Reads the environment once at start-up; a bad value stops the process with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): EvaluatorConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid evaluator configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { findApiKey, listActiveApiKeys } from '../../db/src/evaluator-reads.ts';
+import { withClient } from '../../db/src/with-client.ts';
+import { buildApp } from './app.ts';
+import { ApiKeyRing } from './auth/api-key-ring.ts';
+import type { EvaluatorConfig } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import { subscribeToInvalidations } from './snapshots/invalidation-subscriber.ts';
+import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
+import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
+import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
+
+export interface RunningEvaluator {
+  app: FastifyInstance;
+  url: string;
+  keys: ApiKeyRing;
+  snapshots: SnapshotRegistry;
+  /** Stops taking traffic, drains in-flight requests, then closes Postgres and Redis. */
+  stop(): Promise<void>;
+}
+
+/** The app role the evaluator acts as, whatever user it logs in with: row-level security always applies. */
+const DATABASE_ROLE = 'xc_evaluator';
+
+function createPool(config: EvaluatorConfig, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 10,
+    connectionTimeoutMillis: 3000,
+    statement_timeout: 5000,
+  });
+  pool.on(
+    'connect',
+    (client) =>
+      void client
+        .query(`SET ROLE ${DATABASE_ROLE}`)
+        .catch((error: unknown) => log.error({ err: error }, 'cannot act as the evaluator role')),
+  );
+  pool.on('error', (error) => log.warn({ err: error }, 'idle Postgres connection failed'));
+  return pool;
+}
+
+function createRedis(url: string, log: Logger, name: string): Redis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectionName: name,
+  });
+  redis.on('error', (error) => log.debug({ err: error, connection: name }, 'redis connection problem'));
+  return redis;
+}
+
+/** Wires the evaluator: Postgres read model, Redis cache and invalidations, the in-memory key ring and snapshots. */
+export async function startEvaluator(config: EvaluatorConfig, log: Logger): Promise<RunningEvaluator> {
+  const pool = createPool(config, log);
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator') : null;
+  const subscriber = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator-subscriber') : null;
+  await Promise.all(
+    [redis?.connect(), subscriber?.connect()].map((connecting) =>
+      connecting?.catch((error: unknown) =>
+        log.warn({ err: error }, 'redis unavailable at start-up; serving from Postgres'),
+      ),
+    ),
+  );
+
+  let ready = false;
+  const snapshots: SnapshotRegistry = new SnapshotRegistry({
+    source: new PostgresSnapshotSource(pool),
+    cache: redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log),
+    log,
+    events: { loaded: (_snapshot, from) => metrics.snapshotLoads.inc({ from }) },
+  });
+  const metrics = createMetrics(() => snapshots.all());
+  const keys = new ApiKeyRing(
+    {
+      listActive: () => withClient(pool, listActiveApiKeys),
+      find: (keyHash) => {
+        metrics.keyLookups.inc();
+        return withClient(pool, (client) => findApiKey(client, keyHash));
+      },
+    },
+    { unknownLookupsPerSecond: config.UNKNOWN_KEY_LOOKUPS_PER_SECOND },
+  );
+
+  const refresh = async () => {
+    await Promise.all([keys.reload(), snapshots.refreshAll()]);
+    ready = true;
+  };
+  await refresh().catch((error: unknown) =>
+    log.warn({ err: error }, 'initial load failed; retrying with the revision poll'),
+  );
+  const poll = setInterval(
+    () =>
+      void refresh().catch((error: unknown) =>
+        log.warn({ err: error }, 'revision poll failed; serving the last good snapshots'),
+      ),
+    config.REVISION_POLL_INTERVAL_MS,
+  );
+  const heartbeat = setInterval(() => void snapshots.publishServed(), config.SERVED_HEARTBEAT_MS);
+  if (subscriber) {
+    await subscribeToInvalidations(subscriber, log, async (message) => {
+      metrics.invalidations.inc();
+      if (message.keysChanged) await keys.reload();
+      await snapshots.ensure(message.tenantId, message.environmentId, message.revision);
+    }).catch((error: unknown) =>
+      log.warn({ err: error }, 'not subscribed to invalidations; relying on the revision poll'),
+    );
+  }
+
+  const app = await buildApp({
+    log,
+    keys,
+    snapshots,
+    metrics,
+    readiness: { ready: () => ready },
+    rateLimitRedis: (config.RATE_LIMIT_STORE ?? (redis ? 'redis' : 'memory')) === 'redis' ? redis : null,
+    options: {
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      docsUi: config.DOCS_UI,
+    },
+  });
+  const url = await app.listen({ host: config.HOST, port: config.PORT });
+
+  return {
+    app,
+    url,
+    keys,
+    snapshots,
+    async stop() {
+      ready = false;
+      clearInterval(poll);
+      clearInterval(heartbeat);
+      await app.close();
+      subscriber?.disconnect();
+      redis?.disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { hash } from 'node:crypto';
+
+/** JSON with object keys sorted at every level: equal contexts give equal text, whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The OFREP bulk ETag: the environment, its revision and a hash of the whole context. Every replica computes
+ * the same tag for the same state, and any context change (not only targetingKey) changes it.
+ */
+export function bulkEtag(environmentId: string, revision: number, context: unknown): string {
+  const contextHash = hash('sha256', canonicalJson(context), 'base64url').slice(0, 22);
+  return `"${environmentId}.${revision}.${contextHash}"`;
+}
+
+/** The compiled-config ETag: the environment and its revision. */
+export function configEtag(environmentId: string, revision: number): string {
+  return `"${environmentId}.${revision}"`;
+}
+
+/** Whether an If-None-Match header names `etag` (a list, weak tags and `*` included). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+}

@@ -1,0 +1,51 @@
+import type { RateLimitOptions } from '@fastify/rate-limit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Identity } from '../auth/api-key-ring.ts';
+import type { Metrics } from '../metrics.ts';
+import { contextProblem } from '../http/context-limits.ts';
+import { sendClientError } from '../http/error-replies.ts';
+import type { Snapshot } from '../snapshots/snapshot.ts';
+import type { SnapshotRegistry } from '../snapshots/snapshot-registry.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | null;
+  }
+}
+
+/** preHandler for evaluation routes: refuses a context beyond the limits before anything evaluates it. */
+export async function checkContext(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const problem = contextProblem((request.body as { context?: unknown } | undefined)?.context);
+  if (problem)
+    await sendClientError(request, reply, {
+      status: 400,
+      slug: 'invalid-context',
+      title: 'The context is not acceptable',
+      detail: problem,
+    });
+}
+
+export class EnvironmentUnavailableError extends Error {
+  readonly code = 'XC_ERR_ENVIRONMENT_UNAVAILABLE';
+  readonly statusCode = 503;
+}
+
+/** The snapshot the request's API key may evaluate: memory first, a load only the first time. */
+export async function snapshotFor(request: FastifyRequest, snapshots: SnapshotRegistry): Promise<Snapshot> {
+  const identity = request.identity!;
+  const snapshot =
+    snapshots.get(identity.environmentId) ??
+    (await snapshots.ensure(identity.tenantId, identity.environmentId));
+  if (!snapshot || snapshot.tenantId !== identity.tenantId)
+    throw new EnvironmentUnavailableError(`environment ${identity.environmentId} is not available`);
+  return snapshot;
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+export interface EvaluationRouteDeps {
+  snapshots: SnapshotRegistry;
+  metrics: Metrics;
+  /** Per-API-key limit for evaluation routes, or false for none. */
+  rateLimit: RateLimitOptions | false;
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { evaluate, evaluateKey, type EvaluationResult } from '../../../core/src/index.ts';
+import { bulkEtag, etagMatches } from '../http/etag.ts';
+import {
+  jsonSchema,
+  ofrepBody,
+  ofrepBulkFailure,
+  ofrepBulkSuccess,
+  ofrepFailure,
+  ofrepGeneralError,
+  ofrepSuccess,
+} from '../http/schemas.ts';
+import { checkContext, nowSeconds, snapshotFor, type EvaluationRouteDeps } from './evaluation-context.ts';
+
+type OfrepBody = { context?: Record<string, unknown> };
+
+/** OFREP's success or failure body for one result; failures carry `key` and `errorCode`, as clients require. */
+export function toOfrep(result: EvaluationResult) {
+  if (result.errorCode)
+    return { key: result.key, errorCode: result.errorCode, errorDetails: result.errorMessage };
+  return {
+    key: result.key,
+    reason: result.reason,
+    ...(result.variant === undefined ? {} : { variant: result.variant }),
+    ...(result.value === undefined ? {} : { value: result.value }),
+    metadata: result.metadata,
+  };
+}
+
+/** OFREP clients may send no body at all (the JS provider sends `{}`; flagd's docs curl without one). */
+async function defaultBody(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
+export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
+  const { snapshots, metrics } = deps;
+
+  app.post<{ Body: OfrepBody; Params: { key: string } }>(
+    '/ofrep/v1/evaluate/flags/:key',
+    {
+      config: { api: 'ofrep-single', auth: true, rateLimit: deps.rateLimit },
+      preValidation: defaultBody,
+      preHandler: checkContext,
+      schema: {
+        tags: ['ofrep'],
+        summary: 'OFREP: evaluate one flag',
+        body: jsonSchema(ofrepBody, 'input'),
+        response: {
+          200: jsonSchema(ofrepSuccess),
+          400: jsonSchema(ofrepFailure),
+          404: jsonSchema(ofrepFailure),
+          500: jsonSchema(ofrepGeneralError),
+        },
+      },
+    },
+    async (request, reply: FastifyReply) => {
+      const snapshot = await snapshotFor(request, snapshots);
+      const result = evaluateKey(snapshot.flags, request.params.key, request.body.context, {
+        nowSeconds: nowSeconds(),
+      });
+      metrics.countEvaluation(result.reason);
+      if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
+      return toOfrep(result);
+    },
+  );
+
+  app.post<{ Body: OfrepBody }>(
+    '/ofrep/v1/evaluate/flags',
+    {
+      config: { api: 'ofrep-bulk', auth: true, rateLimit: deps.rateLimit },
+      preValidation: defaultBody,
+      preHandler: checkContext,
+      schema: {
+        tags: ['ofrep'],
+        summary: 'OFREP: evaluate every flag (ETag, 304 on If-None-Match)',
+        body: jsonSchema(ofrepBody, 'input'),
+        response: {
+          200: jsonSchema(ofrepBulkSuccess),
+          400: jsonSchema(ofrepBulkFailure),
+          500: jsonSchema(ofrepGeneralError),
+        },
+      },
+    },
+    async (request, reply) => {
+      const snapshot = await snapshotFor(request, snapshots);
+      const context = request.body.context ?? {};
+      const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context);
+      reply.header('etag', etag);
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      const options = { nowSeconds: nowSeconds() };
+      const flags = [];
+      for (const flag of snapshot.flags.values()) {
+        const result = evaluate(flag, context, options);
+        metrics.countEvaluation(result.reason);
+        flags.push(toOfrep(result));
+      }
+      return { flags };
+    },
+  );
+}

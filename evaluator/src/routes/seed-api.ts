@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { evaluateKey, type EvaluationResult } from '../../../core/src/index.ts';
+import { configEtag, etagMatches } from '../http/etag.ts';
+import { sendProblem } from '../http/error-replies.ts';
+import {
+  jsonSchema,
+  problem,
+  seedBulkBody,
+  seedBulkResult,
+  seedEvaluateBody,
+  seedResult,
+} from '../http/schemas.ts';
+import { checkContext, nowSeconds, snapshotFor, type EvaluationRouteDeps } from './evaluation-context.ts';
+
+type SeedBody = { flag_key: string; context?: Record<string, unknown> };
+type SeedBulkBody = { flag_keys?: string[]; context?: Record<string, unknown> };
+
+/** The seed service's result shape: `enabled` is the value of a boolean flag, else "a variant resolved". */
+export function toSeedResult(result: EvaluationResult) {
+  const value = result.value ?? null;
+  return {
+    flag_key: result.key,
+    enabled: typeof value === 'boolean' ? value : result.value !== undefined,
+    value,
+    variant: result.variant ?? null,
+    reason: result.reason,
+    ...(result.errorCode ? { error_code: result.errorCode } : {}),
+  };
+}
+
+const errorResponses = {
+  400: jsonSchema(problem),
+  401: jsonSchema(problem),
+  404: jsonSchema(problem),
+  413: jsonSchema(problem),
+  429: jsonSchema(problem),
+};
+
+export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
+  const { snapshots, metrics } = deps;
+  const config = { api: 'seed' as const, auth: true, rateLimit: deps.rateLimit };
+
+  app.post<{ Body: SeedBody }>(
+    '/api/v1/evaluate',
+    {
+      config,
+      preHandler: checkContext,
+      schema: {
+        tags: ['seed'],
+        summary: 'Evaluate one flag',
+        body: jsonSchema(seedEvaluateBody, 'input'),
+        response: { 200: jsonSchema(seedResult), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const snapshot = await snapshotFor(request, snapshots);
+      const result = evaluateKey(snapshot.flags, request.body.flag_key, request.body.context, {
+        nowSeconds: nowSeconds(),
+      });
+      metrics.countEvaluation(result.reason);
+      if (result.errorCode === 'FLAG_NOT_FOUND') {
+        return sendProblem(reply, {
+          status: 404,
+          slug: 'flag-not-found',
+          title: 'Flag not found',
+          detail: `no flag "${result.key}" in this environment`,
+        });
+      }
+      return toSeedResult(result);
+    },
+  );
+
+  app.post<{ Body: SeedBulkBody }>(
+    '/api/v1/evaluate/bulk',
+    {
+      config,
+      preHandler: checkContext,
+      schema: {
+        tags: ['seed'],
+        summary: 'Evaluate several flags, or all',
+        body: jsonSchema(seedBulkBody, 'input'),
+        response: { 200: jsonSchema(seedBulkResult), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const snapshot = await snapshotFor(request, snapshots);
+      const keys = request.body.flag_keys ?? [...snapshot.flags.keys()];
+      const options = { nowSeconds: nowSeconds() };
+      const flags = keys.map((key) => {
+        const result = evaluateKey(snapshot.flags, key, request.body.context, options);
+        metrics.countEvaluation(result.reason);
+        return toSeedResult(result);
+      });
+      return { flags };
+    },
+  );
+
+  app.get(
+    '/api/v1/flags/config',
+    {
+      config,
+      schema: {
+        tags: ['seed'],
+        summary: "The environment's compiled flag configurations (ETag, 304 on If-None-Match)",
+      },
+    },
+    async (request, reply) => {
+      const snapshot = await snapshotFor(request, snapshots);
+      const etag = configEtag(snapshot.environmentId, snapshot.revision);
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      return { environment_id: snapshot.environmentId, revision: snapshot.revision, flags: snapshot.configs };
+    },
+  );
+}

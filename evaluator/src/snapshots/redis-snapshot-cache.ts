@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { SERVED_TTL_SECONDS, servedKey, SNAPSHOT_TTL_SECONDS, snapshotKey } from '../../../core/src/index.ts';
+import type { SnapshotCache } from './snapshot-registry.ts';
+import type { SnapshotData } from './snapshot.ts';
+
+const cachedSnapshotSchema = z.object({
+  tenantId: z.string(),
+  environmentId: z.string(),
+  revision: z.number().int().nonnegative(),
+  flags: z.array(z.looseObject({ key: z.string() })),
+});
+
+/**
+ * The snapshot cache and served-revision record on Redis. Redis is an accelerator: every failure is logged
+ * and swallowed, and the caller falls back to Postgres.
+ */
+export class RedisSnapshotCache implements SnapshotCache {
+  readonly #redis: Redis;
+  readonly #replicaId: string;
+  readonly #log: Logger;
+
+  constructor(redis: Redis, replicaId: string, log: Logger) {
+    this.#redis = redis;
+    this.#replicaId = replicaId;
+    this.#log = log;
+  }
+
+  async get(environmentId: string): Promise<SnapshotData | null> {
+    try {
+      const raw = await this.#redis.get(snapshotKey(environmentId));
+      if (raw === null) return null;
+      const parsed = cachedSnapshotSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? (parsed.data as unknown as SnapshotData) : null;
+    } catch (error) {
+      this.#log.debug({ err: error, environmentId }, 'snapshot cache read failed');
+      return null;
+    }
+  }
+
+  async set(data: SnapshotData): Promise<void> {
+    try {
+      await this.#redis.set(
+        snapshotKey(data.environmentId),
+        JSON.stringify(data),
+        'EX',
+        SNAPSHOT_TTL_SECONDS,
+      );
+    } catch (error) {
+      this.#log.debug({ err: error, environmentId: data.environmentId }, 'snapshot cache write failed');
+    }
+  }
+
+  async publishServed(environmentId: string, revision: number): Promise<void> {
+    try {
+      const key = servedKey(environmentId);
+      await this.#redis
+        .multi()
+        .hset(key, this.#replicaId, JSON.stringify({ revision, at: Date.now() }))
+        .expire(key, SERVED_TTL_SECONDS)
+        .exec();
+    } catch (error) {
+      this.#log.debug({ err: error, environmentId }, 'served revision not published');
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import type { Logger } from 'pino';
+import type { EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
+import { buildSnapshot, type Snapshot, type SnapshotData } from './snapshot.ts';
+
+/** Postgres, the source of truth. */
+export interface SnapshotSource {
+  listEnvironments(): Promise<EnvironmentRevision[]>;
+  load(tenantId: string, environmentId: string): Promise<SnapshotData | null>;
+}
+
+/** Redis: a shared cache of snapshots and the record of which revision each replica serves. Never throws. */
+export interface SnapshotCache {
+  get(environmentId: string): Promise<SnapshotData | null>;
+  set(data: SnapshotData): Promise<void>;
+  publishServed(environmentId: string, revision: number): Promise<void>;
+}
+
+export interface RegistryEvents {
+  loaded?(snapshot: Snapshot, from: 'cache' | 'database'): void;
+}
+
+/**
+ * Every environment's snapshot in memory. Reads are synchronous map look-ups; loads happen off the request path
+ * (start-up, invalidations, the revision poll), one at a time per environment, and never replace a snapshot
+ * with an older revision. When Postgres and Redis are both gone, the last good snapshots keep serving.
+ */
+export class SnapshotRegistry {
+  #snapshots = new Map<string, Snapshot>();
+  #inFlight = new Map<string, Promise<Snapshot | null>>();
+  readonly #source: SnapshotSource;
+  readonly #cache: SnapshotCache | null;
+  readonly #log: Logger;
+  readonly #events: RegistryEvents;
+  readonly #now: () => number;
+
+  constructor(deps: {
+    source: SnapshotSource;
+    cache: SnapshotCache | null;
+    log: Logger;
+    events?: RegistryEvents;
+    now?: () => number;
+  }) {
+    this.#source = deps.source;
+    this.#cache = deps.cache;
+    this.#log = deps.log;
+    this.#events = deps.events ?? {};
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get(environmentId: string): Snapshot | undefined {
+    return this.#snapshots.get(environmentId);
+  }
+
+  all(): IterableIterator<Snapshot> {
+    return this.#snapshots.values();
+  }
+
+  /**
+   * The environment's snapshot at `minRevision` or newer, loading it when this replica has an older one.
+   * Concurrent callers share one load. Resolves null when the environment does not exist; rejects when
+   * Postgres cannot be reached and no cached copy is new enough.
+   */
+  async ensure(tenantId: string, environmentId: string, minRevision = 0): Promise<Snapshot | null> {
+    const current = this.#snapshots.get(environmentId);
+    if (current && current.revision >= minRevision) return current;
+    const pending = this.#inFlight.get(environmentId);
+    if (pending) {
+      const loaded = await pending;
+      if (!loaded || loaded.revision >= minRevision) return loaded;
+    }
+    const load = this.#load(tenantId, environmentId, minRevision).finally(() =>
+      this.#inFlight.delete(environmentId),
+    );
+    this.#inFlight.set(environmentId, load);
+    return load;
+  }
+
+  /** The safety net: compares every environment's revision with Postgres and loads what changed. */
+  async refreshAll(): Promise<void> {
+    const environments = await this.#source.listEnvironments();
+    const active = new Set(environments.map((environment) => environment.environmentId));
+    for (const environmentId of this.#snapshots.keys()) {
+      if (!active.has(environmentId)) this.#snapshots.delete(environmentId);
+    }
+    const results = await Promise.allSettled(
+      environments
+        .filter(
+          (environment) =>
+            (this.#snapshots.get(environment.environmentId)?.revision ?? -1) < environment.revision,
+        )
+        .map((environment) =>
+          this.ensure(environment.tenantId, environment.environmentId, environment.revision),
+        ),
+    );
+    const failed = results.filter((result) => result.status === 'rejected');
+    if (failed.length > 0)
+      this.#log.warn({ failed: failed.length }, 'some environments could not be refreshed');
+  }
+
+  /** Re-announces the revision this replica serves for every environment (the served-revision heartbeat). */
+  async publishServed(): Promise<void> {
+    if (!this.#cache) return;
+    await Promise.all(
+      [...this.#snapshots.values()].map((snapshot) =>
+        this.#cache!.publishServed(snapshot.environmentId, snapshot.revision),
+      ),
+    );
+  }
+
+  async #load(tenantId: string, environmentId: string, minRevision: number): Promise<Snapshot | null> {
+    const cached = await this.#cache?.get(environmentId);
+    let data: SnapshotData | null;
+    let from: 'cache' | 'database';
+    if (cached && cached.tenantId === tenantId && cached.revision >= minRevision) {
+      data = cached;
+      from = 'cache';
+    } else {
+      data = await this.#source.load(tenantId, environmentId);
+      from = 'database';
+      if (data) void this.#cache?.set(data);
+    }
+    if (!data) {
+      this.#snapshots.delete(environmentId);
+      return null;
+    }
+    const current = this.#snapshots.get(environmentId);
+    if (current && current.revision >= data.revision) return current;
+    const snapshot = buildSnapshot(data, this.#now());
+    this.#snapshots.set(environmentId, snapshot);
+    this.#log.debug({ environmentId, revision: snapshot.revision, from }, 'snapshot loaded');
+    this.#events.loaded?.(snapshot, from);
+    void this.#cache?.publishServed(environmentId, snapshot.revision);
+    return snapshot;
+  }
+}

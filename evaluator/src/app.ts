@@ -1,11 +1,10 @@
-import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { presentedKey, type ApiKeyRing } from './auth/api-key-ring.ts';
+import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
 import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
+import type { SyncedWindowCounters } from './http/request-counters.ts';
 import type { Metrics } from './metrics.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { ofrepRoutes } from './routes/ofrep.ts';
@@ -18,8 +17,8 @@ export interface AppDeps {
   snapshots: SnapshotRegistry;
   metrics: Metrics;
   readiness: Readiness;
-  /** Shared rate-limit counters across replicas; null keeps them in this process. */
-  rateLimitRedis: Redis | null;
+  /** Per-key request counters, shared across replicas through Redis when it is there. */
+  rateLimitCounters: SyncedWindowCounters;
   options: { bodyLimitBytes: number; rateLimitPerMinute: number; docsUi: boolean };
 }
 
@@ -29,6 +28,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
+    // One logger for all requests: a pino child per request (fastify's default) costs measurable throughput,
+    // and request logs are off; errors are logged with the request's route and id explicitly.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: deps.options.bodyLimitBytes,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -56,38 +58,44 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.options.docsUi) await app.register(swaggerUi, { routePrefix: '/docs' });
   else app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  const limited = deps.options.rateLimitPerMinute > 0;
-  await app.register(rateLimit, {
-    global: false,
-    ...(deps.rateLimitRedis
-      ? { redis: deps.rateLimitRedis, skipOnError: true, nameSpace: 'xc:ratelimit:' }
-      : {}),
-  });
-  const perKeyLimit: RateLimitOptions | false = limited
-    ? {
-        max: deps.options.rateLimitPerMinute,
-        timeWindow: 60_000,
-        hook: 'preHandler',
-        keyGenerator: (request) => request.identity?.apiKeyId ?? 'anonymous',
+  const perMinute = deps.options.rateLimitPerMinute;
+
+  // Authentication and the per-key limit run in one callback-style hook: on the evaluation path each promise
+  // is measurable (docs/adr/0004-rate-limit-in-memory.md).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.routeOptions.config?.auth) return done();
+    const accept = (identity: Identity | null) => {
+      if (!identity)
+        return void sendClientError(request, reply, {
+          status: 401,
+          slug: 'unauthorized',
+          title: 'Unauthorized',
+        });
+      request.identity = identity;
+      if (perMinute > 0) {
+        const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 60_000);
+        if (current > perMinute) {
+          reply.header('retry-after', Math.ceil(ttl / 1000));
+          return void sendClientError(request, reply, {
+            status: 429,
+            slug: 'rate-limited',
+            title: 'Too many requests for this API key',
+          });
+        }
       }
-    : false;
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.routeOptions.config?.auth) return;
-    const identity = await deps.keys.resolve(presentedKey(request.headers));
-    if (!identity)
-      return sendClientError(request, reply, { status: 401, slug: 'unauthorized', title: 'Unauthorized' });
-    request.identity = identity;
+      done();
+    };
+    const resolved = deps.keys.resolve(presentedKey(request.headers));
+    if (resolved instanceof Promise) resolved.then(accept, done);
+    else accept(resolved);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (!request.routeOptions.config?.auth) return;
-    deps.metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.routeOptions.config?.auth)
+      deps.metrics.requestDuration.observe(request.routeOptions.url ?? 'unknown', reply.elapsedTime / 1000);
+    done();
   });
 
-  const routeDeps = { snapshots: deps.snapshots, metrics: deps.metrics, rateLimit: perKeyLimit };
+  const routeDeps = { snapshots: deps.snapshots, metrics: deps.metrics };
   seedApiRoutes(app, routeDeps);
   ofrepRoutes(app, routeDeps);
   healthRoutes(app, deps);

@@ -15,7 +15,6 @@ const configSchema = z.object({
   SERVED_HEARTBEAT_MS: positiveInt.default(10_000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(60_000),
-  RATE_LIMIT_STORE: z.enum(['redis', 'memory']).optional(),
   UNKNOWN_KEY_LOOKUPS_PER_SECOND: positiveInt.default(20),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   DOCS_UI: envFlag.default(true),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { findApiKey, listActiveApiKeys } from '../../db/src/evaluator-reads.ts';
 import { withClient } from '../../db/src/with-client.ts';
 import { buildApp } from './app.ts';
+import { SyncedWindowCounters } from './http/request-counters.ts';
 import { ApiKeyRing } from './auth/api-key-ring.ts';
 import type { EvaluatorConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -112,13 +113,14 @@ export async function startEvaluator(config: EvaluatorConfig, log: Logger): Prom
     );
   }
 
+  const rateLimitCounters = new SyncedWindowCounters(redis, log);
   const app = await buildApp({
     log,
     keys,
     snapshots,
     metrics,
     readiness: { ready: () => ready },
-    rateLimitRedis: (config.RATE_LIMIT_STORE ?? (redis ? 'redis' : 'memory')) === 'redis' ? redis : null,
+    rateLimitCounters,
     options: {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
@@ -136,6 +138,7 @@ export async function startEvaluator(config: EvaluatorConfig, log: Logger): Prom
       ready = false;
       clearInterval(poll);
       clearInterval(heartbeat);
+      rateLimitCounters.stop();
       await app.close();
       subscriber?.disconnect();
       redis?.disconnect();

@@ -1,28 +1,37 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Reason } from '../../core/src/index.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
 import type { Snapshot } from './snapshots/snapshot.ts';
 
-const REASONS: readonly Reason[] = ['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'ERROR'];
-
-/** The evaluator's Prometheus metrics, on a registry of its own (no module-level singletons). */
+/**
+ * The evaluator's Prometheus metrics, on a registry of its own (no module-level singletons). Counters on the
+ * request path are plain numbers read at scrape time.
+ */
 export function createMetrics(snapshots: () => Iterable<Snapshot>) {
   const registry = new Registry();
-  const evaluations = new Counter({
+  const evaluationsByReason: Record<Reason, number> = {
+    STATIC: 0,
+    DEFAULT: 0,
+    TARGETING_MATCH: 0,
+    SPLIT: 0,
+    DISABLED: 0,
+    ERROR: 0,
+  };
+  new Counter({
     name: 'xc_evaluations_total',
     help: 'Flag evaluations by reason.',
     labelNames: ['reason'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(evaluationsByReason)) this.inc({ reason }, count);
+    },
   });
-  const byReason = Object.fromEntries(
-    REASONS.map((reason) => [reason, evaluations.labels(reason)]),
-  ) as Record<Reason, { inc(n?: number): void }>;
-  const requestDuration = new Histogram({
-    name: 'xc_http_request_duration_seconds',
-    help: 'Evaluation request latency by route.',
-    labelNames: ['route', 'status'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [registry],
-  });
+  const requestDuration = new LatencyHistogram(
+    registry,
+    'xc_http_request_duration_seconds',
+    'Evaluation request latency by route.',
+  );
   const invalidations = new Counter({
     name: 'xc_invalidations_total',
     help: 'Invalidation messages received.',
@@ -64,7 +73,9 @@ export function createMetrics(snapshots: () => Iterable<Snapshot>) {
   });
   return {
     registry,
-    countEvaluation: (reason: Reason, n = 1) => byReason[reason].inc(n),
+    countEvaluation: (reason: Reason) => {
+      evaluationsByReason[reason]++;
+    },
     requestDuration,
     invalidations,
     snapshotLoads,

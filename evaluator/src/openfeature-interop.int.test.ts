@@ -130,7 +130,7 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
   });
 
   it('honours 429: after the limit it backs off until Retry-After without calling the server', async () => {
-    const limited = await bed.start({ RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_STORE: 'memory' });
+    const limited = await bed.start({ RATE_LIMIT_PER_MINUTE: '3' });
     const wire = recordingFetch();
     await OpenFeature.setProviderAndWait(
       'limited',

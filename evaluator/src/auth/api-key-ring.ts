@@ -54,14 +54,21 @@ export class ApiKeyRing {
     this.#unknown.clear();
   }
 
-  /** The identity of `rawKey`, or null for a missing, malformed, unknown or revoked key. Never throws. */
-  async resolve(rawKey: string | undefined): Promise<Identity | null> {
+  /**
+   * The identity of `rawKey`, or null for a missing, malformed, unknown or revoked key. Never throws. Answers
+   * synchronously unless it must ask Postgres (a well-formed key not in memory, within the look-up budget).
+   */
+  resolve(rawKey: string | undefined): Identity | null | Promise<Identity | null> {
     if (rawKey === undefined || !API_KEY_PATTERN.test(rawKey)) return null;
     const digest = hash('sha256', rawKey, 'buffer');
     const hex = digest.toString('hex');
     const known = this.#byHash.get(hex);
     if (known) return timingSafeEqual(known.keyHash, digest) ? known : null;
     if (this.#unknown.has(hex) || !this.#takeLookupToken()) return null;
+    return this.#lookUp(digest, hex);
+  }
+
+  async #lookUp(digest: Buffer, hex: string): Promise<Identity | null> {
     this.databaseLookups++;
     try {
       const found = await this.#source.find(digest);

@@ -46,8 +46,6 @@ function classify(error: FastifyError): ClientError | null {
         detail: error.message,
       };
   }
-  if (error.statusCode === 429)
-    return { status: 429, slug: 'rate-limited', title: 'Too many requests for this API key' };
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return {
       status: error.statusCode,
@@ -80,7 +78,7 @@ export function sendClientError(
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = classify(error);
   if (problem) return sendClientError(request, reply, problem);
-  request.log.error({ err: error }, 'request failed');
+  request.log.error({ err: error, reqId: request.id, route: request.routeOptions.url }, 'request failed');
   const kind = apiKindOf(request);
   if (kind === 'ofrep-single' || kind === 'ofrep-bulk')
     return reply.code(500).send({ errorDetails: 'internal error' });

@@ -1,4 +1,3 @@
-import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/api-key-ring.ts';
 import type { Metrics } from '../metrics.ts';
@@ -14,15 +13,15 @@ declare module 'fastify' {
 }
 
 /** preHandler for evaluation routes: refuses a context beyond the limits before anything evaluates it. */
-export async function checkContext(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function checkContext(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
   const problem = contextProblem((request.body as { context?: unknown } | undefined)?.context);
-  if (problem)
-    await sendClientError(request, reply, {
-      status: 400,
-      slug: 'invalid-context',
-      title: 'The context is not acceptable',
-      detail: problem,
-    });
+  if (problem === null) return done();
+  sendClientError(request, reply, {
+    status: 400,
+    slug: 'invalid-context',
+    title: 'The context is not acceptable',
+    detail: problem,
+  });
 }
 
 export class EnvironmentUnavailableError extends Error {
@@ -41,11 +40,27 @@ export async function snapshotFor(request: FastifyRequest, snapshots: SnapshotRe
   return snapshot;
 }
 
+/**
+ * Calls `answer` with the request's snapshot: synchronously when it is in memory (the steady state, and no
+ * promise on the hot path), after loading it otherwise.
+ */
+export function withSnapshot<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  snapshots: SnapshotRegistry,
+  answer: (snapshot: Snapshot) => T,
+): T | undefined | Promise<T | undefined> {
+  // An answer that already sent its reply (a 304, a problem) must not be sent again.
+  const settle = (value: T) => (reply.sent ? undefined : value);
+  const identity = request.identity!;
+  const snapshot = snapshots.get(identity.environmentId);
+  if (snapshot && snapshot.tenantId === identity.tenantId) return settle(answer(snapshot));
+  return snapshotFor(request, snapshots).then((loaded) => settle(answer(loaded)));
+}
+
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export interface EvaluationRouteDeps {
   snapshots: SnapshotRegistry;
   metrics: Metrics;
-  /** Per-API-key limit for evaluation routes, or false for none. */
-  rateLimit: RateLimitOptions | false;
 }

@@ -10,7 +10,7 @@ import {
   ofrepGeneralError,
   ofrepSuccess,
 } from '../http/schemas.ts';
-import { checkContext, nowSeconds, snapshotFor, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, nowSeconds, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
 
 type OfrepBody = { context?: Record<string, unknown> };
 
@@ -28,8 +28,9 @@ export function toOfrep(result: EvaluationResult) {
 }
 
 /** OFREP clients may send no body at all (the JS provider sends `{}`; flagd's docs curl without one). */
-async function defaultBody(request: FastifyRequest): Promise<void> {
+function defaultBody(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   request.body ??= {};
+  done();
 }
 
 export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
@@ -38,7 +39,7 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
   app.post<{ Body: OfrepBody; Params: { key: string } }>(
     '/ofrep/v1/evaluate/flags/:key',
     {
-      config: { api: 'ofrep-single', auth: true, rateLimit: deps.rateLimit },
+      config: { api: 'ofrep-single', auth: true },
       preValidation: defaultBody,
       preHandler: checkContext,
       schema: {
@@ -53,21 +54,21 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
         },
       },
     },
-    async (request, reply: FastifyReply) => {
-      const snapshot = await snapshotFor(request, snapshots);
-      const result = evaluateKey(snapshot.flags, request.params.key, request.body.context, {
-        nowSeconds: nowSeconds(),
-      });
-      metrics.countEvaluation(result.reason);
-      if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
-      return toOfrep(result);
-    },
+    (request, reply: FastifyReply) =>
+      withSnapshot(request, reply, snapshots, (snapshot) => {
+        const result = evaluateKey(snapshot.flags, request.params.key, request.body.context, {
+          nowSeconds: nowSeconds(),
+        });
+        metrics.countEvaluation(result.reason);
+        if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
+        return toOfrep(result);
+      }),
   );
 
   app.post<{ Body: OfrepBody }>(
     '/ofrep/v1/evaluate/flags',
     {
-      config: { api: 'ofrep-bulk', auth: true, rateLimit: deps.rateLimit },
+      config: { api: 'ofrep-bulk', auth: true },
       preValidation: defaultBody,
       preHandler: checkContext,
       schema: {
@@ -81,20 +82,20 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
         },
       },
     },
-    async (request, reply) => {
-      const snapshot = await snapshotFor(request, snapshots);
-      const context = request.body.context ?? {};
-      const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context);
-      reply.header('etag', etag);
-      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      const options = { nowSeconds: nowSeconds() };
-      const flags = [];
-      for (const flag of snapshot.flags.values()) {
-        const result = evaluate(flag, context, options);
-        metrics.countEvaluation(result.reason);
-        flags.push(toOfrep(result));
-      }
-      return { flags };
-    },
+    (request, reply) =>
+      withSnapshot(request, reply, snapshots, (snapshot) => {
+        const context = request.body.context ?? {};
+        const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context);
+        reply.header('etag', etag);
+        if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        const options = { nowSeconds: nowSeconds() };
+        const flags = [];
+        for (const flag of snapshot.flags.values()) {
+          const result = evaluate(flag, context, options);
+          metrics.countEvaluation(result.reason);
+          flags.push(toOfrep(result));
+        }
+        return { flags };
+      }),
   );
 }

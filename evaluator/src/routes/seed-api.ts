@@ -10,7 +10,7 @@ import {
   seedEvaluateBody,
   seedResult,
 } from '../http/schemas.ts';
-import { checkContext, nowSeconds, snapshotFor, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, nowSeconds, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
 
 type SeedBody = { flag_key: string; context?: Record<string, unknown> };
 type SeedBulkBody = { flag_keys?: string[]; context?: Record<string, unknown> };
@@ -24,7 +24,7 @@ export function toSeedResult(result: EvaluationResult) {
     value,
     variant: result.variant ?? null,
     reason: result.reason,
-    ...(result.errorCode ? { error_code: result.errorCode } : {}),
+    error_code: result.errorCode,
   };
 }
 
@@ -38,7 +38,7 @@ const errorResponses = {
 
 export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
   const { snapshots, metrics } = deps;
-  const config = { api: 'seed' as const, auth: true, rateLimit: deps.rateLimit };
+  const config = { api: 'seed' as const, auth: true };
 
   app.post<{ Body: SeedBody }>(
     '/api/v1/evaluate',
@@ -52,22 +52,22 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
         response: { 200: jsonSchema(seedResult), ...errorResponses },
       },
     },
-    async (request, reply) => {
-      const snapshot = await snapshotFor(request, snapshots);
-      const result = evaluateKey(snapshot.flags, request.body.flag_key, request.body.context, {
-        nowSeconds: nowSeconds(),
-      });
-      metrics.countEvaluation(result.reason);
-      if (result.errorCode === 'FLAG_NOT_FOUND') {
-        return sendProblem(reply, {
-          status: 404,
-          slug: 'flag-not-found',
-          title: 'Flag not found',
-          detail: `no flag "${result.key}" in this environment`,
+    (request, reply) =>
+      withSnapshot(request, reply, snapshots, (snapshot) => {
+        const result = evaluateKey(snapshot.flags, request.body.flag_key, request.body.context, {
+          nowSeconds: nowSeconds(),
         });
-      }
-      return toSeedResult(result);
-    },
+        metrics.countEvaluation(result.reason);
+        if (result.errorCode === 'FLAG_NOT_FOUND') {
+          return sendProblem(reply, {
+            status: 404,
+            slug: 'flag-not-found',
+            title: 'Flag not found',
+            detail: `no flag "${result.key}" in this environment`,
+          });
+        }
+        return toSeedResult(result);
+      }),
   );
 
   app.post<{ Body: SeedBulkBody }>(
@@ -82,17 +82,17 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
         response: { 200: jsonSchema(seedBulkResult), ...errorResponses },
       },
     },
-    async (request) => {
-      const snapshot = await snapshotFor(request, snapshots);
-      const keys = request.body.flag_keys ?? [...snapshot.flags.keys()];
-      const options = { nowSeconds: nowSeconds() };
-      const flags = keys.map((key) => {
-        const result = evaluateKey(snapshot.flags, key, request.body.context, options);
-        metrics.countEvaluation(result.reason);
-        return toSeedResult(result);
-      });
-      return { flags };
-    },
+    (request, reply) =>
+      withSnapshot(request, reply, snapshots, (snapshot) => {
+        const keys = request.body.flag_keys ?? [...snapshot.flags.keys()];
+        const options = { nowSeconds: nowSeconds() };
+        const flags = keys.map((key) => {
+          const result = evaluateKey(snapshot.flags, key, request.body.context, options);
+          metrics.countEvaluation(result.reason);
+          return toSeedResult(result);
+        });
+        return { flags };
+      }),
   );
 
   app.get(
@@ -104,12 +104,16 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
         summary: "The environment's compiled flag configurations (ETag, 304 on If-None-Match)",
       },
     },
-    async (request, reply) => {
-      const snapshot = await snapshotFor(request, snapshots);
-      const etag = configEtag(snapshot.environmentId, snapshot.revision);
-      reply.header('etag', etag).header('cache-control', 'no-cache');
-      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return { environment_id: snapshot.environmentId, revision: snapshot.revision, flags: snapshot.configs };
-    },
+    (request, reply) =>
+      withSnapshot(request, reply, snapshots, (snapshot) => {
+        const etag = configEtag(snapshot.environmentId, snapshot.revision);
+        reply.header('etag', etag).header('cache-control', 'no-cache');
+        if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        return {
+          environment_id: snapshot.environmentId,
+          revision: snapshot.revision,
+          flags: snapshot.configs,
+        };
+      }),
   );
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { putFlag, seedApiKey, seedEnvironment } from '../../tests/support/seed-rows.ts';
 import { ensureServices, freshDatabase, stopServices } from '../support/bench-database.ts';
-import { freePort, startNode, stop } from '../support/processes.ts';
+import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

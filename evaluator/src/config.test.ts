@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('fills safe defaults around the one required variable', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/x' })).toMatchObject({
+      HOST: '0.0.0.0',
+      PORT: 8080,
+      REVISION_POLL_INTERVAL_MS: 30_000,
+      RATE_LIMIT_PER_MINUTE: 60_000,
+      BODY_LIMIT_BYTES: 65_536,
+    });
+  });
+
+  it.each([
+    ['a missing DATABASE_URL', {}, 'DATABASE_URL'],
+    ['a port that is not a number', { DATABASE_URL: 'postgres://x', PORT: 'eighty' }, 'PORT'],
+    ['a misspelt log level', { DATABASE_URL: 'postgres://x', LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    ['a REDIS_URL that is not a URL', { DATABASE_URL: 'postgres://x', REDIS_URL: 'localhost' }, 'REDIS_URL'],
+    [
+      'a negative rate limit',
+      { DATABASE_URL: 'postgres://x', RATE_LIMIT_PER_MINUTE: '-1' },
+      'RATE_LIMIT_PER_MINUTE',
+    ],
+  ])('refuses %s, naming the variable', (_name, env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}:`));
+  });
+
+  it('freezes what it returns', () => {
+    expect(Object.isFrozen(loadConfig({ DATABASE_URL: 'postgres://x' }))).toBe(true);
+  });
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { migrate } from '../../db/src/migrate.ts';
 
 /** The migrated database every integration suite clones (Unleash's way: a copy takes milliseconds). */
 export const TEMPLATE_DATABASE = 'xc_test_template';
@@ -47,5 +48,30 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
         () => undefined,
       ),
+  };
+}
+
+/**
+ * A database of a given name, dropped if it existed, migrated from scratch (no template), with an owner
+ * connection to fill it: for benchmarks and suites that run outside Jest.
+ */
+export async function freshDatabase(
+  name: string,
+): Promise<{ url: string; owner: pg.Client; drop(): Promise<void> }> {
+  await withAdmin(async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  });
+  const url = databaseUrl(name);
+  await migrate({ databaseUrl: url });
+  const owner = new pg.Client({ connectionString: url });
+  await owner.connect();
+  return {
+    url,
+    owner,
+    async drop() {
+      await owner.end();
+      await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
   };
 }

@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { pino } from 'pino';
 import { evaluateKey, type EvaluationContext, type EvaluationResult } from '../../../core/src/index.ts';
-import { migrate } from '../../../db/src/migrate.ts';
 import { loadConfig } from '../../../evaluator/src/config.ts';
 import { startEvaluator } from '../../../evaluator/src/evaluator-service.ts';
 import { putFlag, seedApiKey, seedEnvironment } from '../../support/seed-rows.ts';
-import { databaseUrl, withAdmin } from '../../support/test-database.ts';
+import { freshDatabase } from '../../support/test-database.ts';
 import { loadTestkitFlags, testbedDir } from './testkit-flags.ts';
 
 /** What the steps need from whatever evaluates: the core in-process, or a running evaluator over OFREP. */
@@ -41,15 +39,8 @@ interface OfrepBody {
  * it, and every evaluation sent to `POST /ofrep/v1/evaluate/flags/{key}`.
  */
 export async function ofrepTarget(): Promise<TestbedTarget> {
-  const name = `xc_testbed_${process.pid}`;
-  await withAdmin(async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  });
-  const url = databaseUrl(name);
-  await migrate({ databaseUrl: url });
-  const owner = new pg.Client({ connectionString: url });
-  await owner.connect();
+  const database = await freshDatabase(`xc_testbed_${process.pid}`);
+  const { owner, url } = database;
   const environment = await seedEnvironment(owner, 'testbed', 'testbed');
   const apiKey = await seedApiKey(owner, environment);
   const document = JSON.parse(readFileSync(`${testbedDir}flags/testkit-flags.json`, 'utf8')) as {
@@ -58,7 +49,6 @@ export async function ofrepTarget(): Promise<TestbedTarget> {
   };
   for (const [key, flag] of Object.entries(document.flags))
     await putFlag(owner, environment, key, { ...flag, evaluators: document.$evaluators });
-  await owner.end();
 
   const config = loadConfig({
     DATABASE_URL: url,
@@ -97,7 +87,7 @@ export async function ofrepTarget(): Promise<TestbedTarget> {
     },
     async close() {
       await evaluator.stop();
-      await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await database.drop();
     },
   };
 }

@@ -14,7 +14,7 @@ const arg = (name: string, fallback: number) => {
   return index > 0 ? Number(process.argv[index + 1]) : fallback;
 };
 const SECONDS = arg('seconds', 5);
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = arg('rounds', 5);
 const run = promisify(execFile);
 // Two cores: the server under test gets one, the load generator the other, so neither steals from the other.
 const SERVER_CORE = '0';

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# `npm test`: starts private Postgres and Redis (installing them when missing), then runs every suite:
+# `npm test`: starts private Postgres and Redis (installing them when missing) and a real Kubernetes control
+# plane (etcd + kube-apiserver, built from Go modules on first use), then runs every suite:
 # Jest (unit and integration) and the flagd testbed through cucumber-js, against the core and over OFREP. Prints one closing tally line and
 # exits non-zero when anything failed or nothing ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(tests/services/services.sh up)" || { echo "could not start the test services" >&2; exit 1; }
-if [ "${XC_SERVICES_STARTED:-}" = 1 ]; then trap 'tests/services/services.sh down' EXIT; fi
+eval "$(tests/control-plane/control-plane.sh up)" || { echo "could not start the Kubernetes control plane" >&2; exit 1; }
+cleanup() {
+  if [ "${XC_CONTROL_PLANE_STARTED:-}" = 1 ]; then tests/control-plane/control-plane.sh down; fi
+  if [ "${XC_SERVICES_STARTED:-}" = 1 ]; then tests/services/services.sh down; fi
+}
+trap cleanup EXIT
 
 results=$(mktemp -d)
 status=0

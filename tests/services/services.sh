@@ -41,7 +41,8 @@ ensure_packages() {
 
 # Postgres refuses to run as root: as root, run it as the packaged `postgres` user.
 as_pg_user() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the caller's working directory.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 running() {

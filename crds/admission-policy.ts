@@ -1,4 +1,4 @@
-import { GROUP } from './custom-resources.ts';
+import { GROUP } from '../core/src/index.ts';
 
 // The cross-field rules of core/src/spec/feature-flag-spec.ts, enforced by the API server on every create and
 // update. They live in a ValidatingAdmissionPolicy, not in the CRD's x-kubernetes-validations: a CRD's CEL

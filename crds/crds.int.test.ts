@@ -1,36 +1,11 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { kubectl } from '../tests/support/kubectl.ts';
 
 // Against the real kube-apiserver that tests/control-plane/control-plane.sh starts (with crds/ applied):
 // what a platform team sees with kubectl.
 
-const run = promisify(execFile);
 const namespace = `crds-${randomUUID().slice(0, 8)}`;
-
-function kubectlPath(): string {
-  const path = process.env.XC_KUBECTL;
-  if (!path || !process.env.KUBECONFIG)
-    throw new Error(
-      'XC_KUBECTL and KUBECONFIG are not set: run with `npm test`, which starts the control plane',
-    );
-  return path;
-}
-
-async function kubectl(args: string[], stdin?: string): Promise<{ ok: boolean; out: string }> {
-  const child = run(kubectlPath(), args, { env: process.env });
-  if (stdin !== undefined) {
-    child.child.stdin?.end(stdin);
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { ok: true, out: stdout + stderr };
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
-}
 
 const flag = (name: string, spec: string) => `apiVersion: flags.exclusive-change.io/v1alpha1
 kind: FeatureFlag

@@ -1,8 +1,5 @@
-import { environmentSpecSchema, featureFlagSpecSchema } from '../core/src/index.ts';
+import { environmentSpecSchema, featureFlagSpecSchema, GROUP, VERSION } from '../core/src/index.ts';
 import { structuralSchema } from './structural-schema.ts';
-
-export const GROUP = 'flags.exclusive-change.io';
-export const VERSION = 'v1alpha1';
 
 function withLimits(spec: Record<string, unknown>): Record<string, unknown> {
   const properties = spec.properties as Record<string, Record<string, unknown>>;

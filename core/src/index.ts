@@ -1,4 +1,4 @@
-export type { JsonObject, JsonValue } from './spec/json.ts';
+export { isJsonObject, type JsonObject, type JsonValue } from './spec/json.ts';
 export {
   FLAG_KEY_PATTERN,
   featureFlagSpecSchema,
@@ -39,3 +39,12 @@ export { compile, evaluateKey, prepareFlagSet, type FlagSet } from './evaluation
 export { expectType } from './evaluation/expect-type.ts';
 export { rolloutBucket } from './hashing/buckets.ts';
 export * from './contracts/redis.ts';
+export {
+  planApiKeys,
+  planFlag,
+  type EnvironmentRef,
+  type FlagPlan,
+  type FlagResource,
+  type StoredFlag,
+} from './reconcile/flag-plan.ts';
+export * from './contracts/resources.ts';

@@ -26,8 +26,13 @@ export function hashApiKey(key: string): Buffer {
   return hash('sha256', key, 'buffer');
 }
 
+/** The displayable start of a key: `xc_live_` and four more characters. */
+export function keyPrefix(key: string): string {
+  return key.slice(0, API_KEY_PREFIX.length + 4);
+}
+
 /** A fresh key: `xc_live_` + 32 random bytes in base62 (43 characters). */
 export function generateApiKey(): ApiKeyMaterial {
   const key = API_KEY_PREFIX + base62(randomBytes(32));
-  return { key, hash: hashApiKey(key), prefix: key.slice(0, API_KEY_PREFIX.length + 4) };
+  return { key, hash: hashApiKey(key), prefix: keyPrefix(key) };
 }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import { planApiKeys, planFlag } from './flag-plan.ts';
+
+const resource = { uid: 'u1', name: 'dark-mode', generation: 2, spec: { rollout: { percentage: 5 } } };
+const environments = [
+  { id: 'e1', key: 'production' },
+  { id: 'e2', key: 'staging' },
+];
+
+describe('planFlag', () => {
+  it('writes a new flag for every environment, with a create audit', () => {
+    const plan = planFlag(resource, environments, null);
+    expect(plan).toMatchObject({
+      kind: 'write',
+      key: 'dark-mode',
+      audit: { action: 'create', before: null },
+    });
+    expect(plan.kind === 'write' && plan.configs.map((config) => config.environmentId)).toEqual(['e1', 'e2']);
+  });
+
+  it('writes nothing when the generation and the environments are already stored', () => {
+    expect(
+      planFlag(resource, environments, {
+        generation: 2,
+        sourceUid: 'u1',
+        spec: {},
+        environmentIds: ['e2', 'e1'],
+      }),
+    ).toEqual({ kind: 'unchanged', key: 'dark-mode' });
+  });
+
+  it('rewrites configs without an audit row when only the environments changed', () => {
+    expect(
+      planFlag(resource, environments, { generation: 2, sourceUid: 'u1', spec: {}, environmentIds: ['e1'] }),
+    ).toMatchObject({ kind: 'write', audit: null });
+  });
+
+  it('audits an update with the stored spec as before', () => {
+    expect(
+      planFlag(resource, environments, {
+        generation: 1,
+        sourceUid: 'u1',
+        spec: { old: true },
+        environmentIds: ['e1', 'e2'],
+      }),
+    ).toMatchObject({
+      audit: { action: 'update', before: { old: true } },
+    });
+  });
+
+  it('reports a key held by another resource as a conflict, and an invalid spec with its issues', () => {
+    expect(
+      planFlag(resource, environments, { generation: 1, sourceUid: 'other', spec: {}, environmentIds: [] }),
+    ).toEqual({ kind: 'conflict', key: 'dark-mode' });
+    expect(
+      planFlag({ ...resource, spec: { rollout: { percentage: 101 } } }, environments, null),
+    ).toMatchObject({ kind: 'invalid', issues: [{ field: 'spec.rollout.percentage' }] });
+  });
+
+  it('uses spec.key over the resource name', () => {
+    expect(planFlag({ ...resource, spec: { key: 'dark_mode' } }, environments, null)).toMatchObject({
+      key: 'dark_mode',
+    });
+  });
+});
+
+describe('planApiKeys', () => {
+  it('creates the missing keys and revokes the removed ones', () => {
+    expect(
+      planApiKeys(
+        ['a', 'c'],
+        [
+          { id: '1', name: 'a' },
+          { id: '2', name: 'b' },
+        ],
+      ),
+    ).toEqual({ create: ['c'], revoke: ['2'] });
+  });
+});

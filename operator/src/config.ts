@@ -1,0 +1,37 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const configSchema = z.object({
+  DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
+  REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** This replica's name in the Lease and in Events. */
+  POD_NAME: z.string().min(1).default(hostname()),
+  POD_NAMESPACE: z.string().min(1).default('default'),
+  LEADER_ELECTION: flag.default(true),
+  LEASE_NAME: z.string().min(1).default('exclusive-change-operator'),
+  RESYNC_INTERVAL_MS: positiveInt.default(300_000),
+  RECONCILE_CONCURRENCY: positiveInt.default(4),
+  MIGRATE_ON_START: flag.default(true),
+});
+
+export type OperatorConfig = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  readonly code = 'XC_ERR_CONFIG';
+}
+
+/** Reads the environment once at start-up; a bad value stops the process with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): OperatorConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid operator configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

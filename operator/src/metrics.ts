@@ -1,0 +1,32 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The operator's Prometheus metrics, on a registry of its own. */
+export function createOperatorMetrics(queueDepth: () => number) {
+  const registry = new Registry();
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'xc_operator_reconciles_total',
+      help: 'Reconciles by kind and result.',
+      labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'xc_operator_reconcile_duration_seconds',
+      help: 'Reconcile duration by kind.',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'xc_operator_queue_depth',
+      help: 'Keys waiting or scheduled for retry.',
+      registers: [registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    }),
+  };
+}
+
+export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;

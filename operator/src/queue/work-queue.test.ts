@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { WorkQueue } from './work-queue.ts';
+
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('WorkQueue', () => {
+  it('never runs one key twice at once, and runs it again when it was added meanwhile', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const queue = new WorkQueue(
+      async (key) => {
+        log.push(`start ${key}`);
+        if (log.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        log.push(`end ${key}`);
+      },
+      { concurrency: 4 },
+    );
+    queue.add('a');
+    await tick();
+    queue.add('a');
+    queue.add('a');
+    await tick();
+    expect(log).toEqual(['start a']);
+    release();
+    await queue.whenIdle();
+    expect(log).toEqual(['start a', 'end a', 'start a', 'end a']);
+  });
+
+  it('de-duplicates keys while they wait', async () => {
+    const seen: string[] = [];
+    const queue = new WorkQueue(async (key) => void seen.push(key), { concurrency: 1 });
+    for (const key of ['a', 'b', 'c', 'b', 'c', 'b']) queue.add(key);
+    await queue.whenIdle();
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('runs different keys in parallel up to the limit', async () => {
+    let running = 0;
+    let peak = 0;
+    const queue = new WorkQueue(
+      async () => {
+        peak = Math.max(peak, ++running);
+        await tick(5);
+        running--;
+      },
+      { concurrency: 2 },
+    );
+    for (const key of ['a', 'b', 'c', 'd']) queue.add(key);
+    await queue.whenIdle();
+    expect(peak).toBe(2);
+  });
+
+  it('retries a failing key with growing delays until it succeeds', async () => {
+    const attempts: number[] = [];
+    const started = Date.now();
+    const queue = new WorkQueue(
+      async () => {
+        attempts.push(Date.now() - started);
+        if (attempts.length < 4) throw new Error('database unavailable');
+      },
+      { concurrency: 1, baseDelayMs: 10 },
+    );
+    queue.add('flag');
+    await queue.whenIdle();
+    expect(attempts).toHaveLength(4);
+    const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
+  });
+});

@@ -1,0 +1,81 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { FINALIZER } from '../../../core/src/index.ts';
+import type { InvalidationPublisher } from '../invalidation-publisher.ts';
+import type { ApiKeySecrets } from '../kube/api-key-secrets.ts';
+import type { Condition, CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import { mergeConditions, sameStatus, type ResourceClient } from '../kube/resource-client.ts';
+import type { ResourceWatcher } from '../kube/resource-watcher.ts';
+
+/** Everything a reconciler touches, injected by the composition root. */
+export interface ReconcileDeps {
+  pool: pg.Pool;
+  client: ResourceClient;
+  events: EventRecorder;
+  publisher: InvalidationPublisher;
+  secrets: ApiKeySecrets;
+  flags: ResourceWatcher;
+  environments: ResourceWatcher;
+  enqueue: (key: string) => void;
+  log: Logger;
+  now?: () => Date;
+}
+
+export type ConditionUpdate = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+/** Writes status only when it differs from what the resource already shows (cert-manager's rule). */
+export async function updateStatus(
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+  conditions: ConditionUpdate[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const generation = resource.metadata.generation;
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const status: ResourceStatus = {
+    ...resource.status,
+    ...extra,
+    observedGeneration: generation,
+    conditions: mergeConditions(
+      resource.status?.conditions,
+      conditions.map((condition) => ({ ...condition, observedGeneration: generation })),
+      now,
+    ),
+  };
+  if (!sameStatus(resource.status, status)) await deps.client.writeStatus(plural, resource, status);
+}
+
+/** Adds our finalizer before anything is written outside the cluster; returns the updated resource. */
+export async function withFinalizer(
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+): Promise<CustomResource> {
+  const finalizers = resource.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER)) return resource;
+  return deps.client.setFinalizers(plural, resource, [...finalizers, FINALIZER]);
+}
+
+export async function withoutFinalizer(
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+): Promise<void> {
+  const finalizers = resource.metadata.finalizers ?? [];
+  if (finalizers.includes(FINALIZER))
+    await deps.client.setFinalizers(
+      plural,
+      resource,
+      finalizers.filter((name) => name !== FINALIZER),
+    );
+}
+
+export const isDeleting = (resource: CustomResource): boolean => Boolean(resource.metadata.deletionTimestamp);
+export const hasFinalizer = (resource: CustomResource): boolean =>
+  (resource.metadata.finalizers ?? []).includes(FINALIZER);
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -19,7 +19,8 @@ export async function withTenant<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK');
+    // A connection that broke mid-transaction cannot roll back either; the original error is the one to report.
+    await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { findApiKey, listActiveApiKeys } from '../../db/src/evaluator-reads.ts';
+import { createAppPool } from '../../db/src/app-pool.ts';
 import { withClient } from '../../db/src/with-client.ts';
 import { buildApp } from './app.ts';
 import { SyncedWindowCounters } from './http/request-counters.ts';
@@ -26,24 +26,6 @@ export interface RunningEvaluator {
 /** The app role the evaluator acts as, whatever user it logs in with: row-level security always applies. */
 const DATABASE_ROLE = 'xc_evaluator';
 
-function createPool(config: EvaluatorConfig, log: Logger): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
-    max: 10,
-    connectionTimeoutMillis: 3000,
-    statement_timeout: 5000,
-  });
-  pool.on(
-    'connect',
-    (client) =>
-      void client
-        .query(`SET ROLE ${DATABASE_ROLE}`)
-        .catch((error: unknown) => log.error({ err: error }, 'cannot act as the evaluator role')),
-  );
-  pool.on('error', (error) => log.warn({ err: error }, 'idle Postgres connection failed'));
-  return pool;
-}
-
 function createRedis(url: string, log: Logger, name: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -58,7 +40,13 @@ function createRedis(url: string, log: Logger, name: string): Redis {
 
 /** Wires the evaluator: Postgres read model, Redis cache and invalidations, the in-memory key ring and snapshots. */
 export async function startEvaluator(config: EvaluatorConfig, log: Logger): Promise<RunningEvaluator> {
-  const pool = createPool(config, log);
+  const pool = createAppPool({
+    databaseUrl: config.DATABASE_URL,
+    role: DATABASE_ROLE,
+    max: 10,
+    statementTimeoutMs: 5000,
+    log,
+  });
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator') : null;
   const subscriber = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator-subscriber') : null;
   await Promise.all(

@@ -1,15 +1,16 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { ENVIRONMENTS, FEATURE_FLAGS } from '../../core/src/index.ts';
+import { createAppPool } from '../../db/src/app-pool.ts';
 import { migrate } from '../../db/src/migrate.ts';
 import type { OperatorConfig } from './config.ts';
 import { InvalidationPublisher } from './invalidation-publisher.ts';
 import { ApiKeySecrets } from './kube/api-key-secrets.ts';
 import { parseResourceKey, resourceKey } from './kube/custom-resource.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
+import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceClient } from './kube/resource-client.ts';
 import { ResourceWatcher } from './kube/resource-watcher.ts';
 import { createOperatorMetrics } from './metrics.ts';
@@ -23,6 +24,8 @@ export interface RunningOperator {
   queue: WorkQueue;
   publisher: InvalidationPublisher;
   ready(): boolean;
+  /** Whether this replica reconciles (always, without leader election). */
+  leading(): boolean;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,8 @@ const DATABASE_ROLE = 'xc_operator';
 
 export interface OperatorOptions {
   kubeConfig?: KubeConfig;
+  /** Called when the lease is lost; the default exits the process. */
+  onLeadershipLost?: () => void;
 }
 
 /** Wires the operator: migrations, Postgres, Redis, informers, the work queue, the reconcilers, health and metrics. */
@@ -41,20 +46,13 @@ export async function startOperator(
 ): Promise<RunningOperator> {
   if (config.MIGRATE_ON_START)
     await migrate({ databaseUrl: config.DATABASE_URL, log: (message) => log.debug(message) });
-  const pool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
+  const pool = createAppPool({
+    databaseUrl: config.DATABASE_URL,
+    role: DATABASE_ROLE,
     max: config.RECONCILE_CONCURRENCY + 2,
-    connectionTimeoutMillis: 3000,
-    statement_timeout: 10_000,
+    statementTimeoutMs: 10_000,
+    log,
   });
-  pool.on(
-    'connect',
-    (client) =>
-      void client
-        .query(`SET ROLE ${DATABASE_ROLE}`)
-        .catch((error: unknown) => log.error({ err: error }, 'cannot act as the operator role')),
-  );
-  pool.on('error', (error) => log.warn({ err: error }, 'idle Postgres connection failed'));
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, {
         lazyConnect: true,
@@ -126,21 +124,40 @@ export async function startOperator(
     log,
   };
 
-  let ready = false;
+  let synced = false;
+  let resync: NodeJS.Timeout | null = null;
   const resyncAll = () => {
     for (const resource of environments.list())
       queue.add(resourceKey(ENVIRONMENTS.kind, resource.metadata.namespace, resource.metadata.name));
     for (const resource of flags.list())
       queue.add(resourceKey(FEATURE_FLAGS.kind, resource.metadata.namespace, resource.metadata.name));
   };
-  await Promise.all([environments.start(), flags.start()]);
-  ready = true;
-  const resync = setInterval(resyncAll, config.RESYNC_INTERVAL_MS);
+  const lead = async () => {
+    await Promise.all([environments.start(), flags.start()]);
+    synced = true;
+    resync = setInterval(resyncAll, config.RESYNC_INTERVAL_MS);
+  };
+  const elector = config.LEADER_ELECTION
+    ? new LeaderElector(kubeConfig, log, {
+        namespace: config.POD_NAMESPACE,
+        name: config.LEASE_NAME,
+        identity: config.POD_NAME,
+        leaseDurationSeconds: config.LEASE_DURATION_SECONDS,
+        renewDeadlineMs: config.LEASE_RENEW_DEADLINE_MS,
+        retryPeriodMs: config.LEASE_RETRY_PERIOD_MS,
+      })
+    : null;
+  if (elector) {
+    // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
+    elector.run({ started: lead, stopped: () => (options.onLeadershipLost ?? (() => process.exit(1)))() });
+  } else await lead();
+  // A standing-by replica is ready too: it takes over when the leader's lease lapses.
+  const ready = () => (elector ? !elector.leading || synced : synced);
 
   const app: FastifyInstance = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
-    ready ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
+    ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
   );
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -151,10 +168,11 @@ export async function startOperator(
     url,
     queue,
     publisher,
-    ready: () => ready,
+    ready,
+    leading: () => (elector ? elector.leading : true),
     async stop() {
-      ready = false;
-      clearInterval(resync);
+      if (resync) clearInterval(resync);
+      await elector?.stop();
       await Promise.all([flags.stop(), environments.stop()]);
       queue.stop();
       await queue.whenIdle();

@@ -1,0 +1,35 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { AppRole } from './tenant-scope.ts';
+
+export interface AppPoolOptions {
+  databaseUrl: string;
+  /** The role every connection acts as, whatever user logs in: row-level security always applies. */
+  role: AppRole;
+  max: number;
+  statementTimeoutMs: number;
+  log: Logger;
+}
+
+/** A pg pool for one of the apps: its role set on every connection, and broken connections logged, not fatal. */
+export function createAppPool(options: AppPoolOptions): pg.Pool {
+  const { log } = options;
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.max,
+    connectionTimeoutMillis: 3000,
+    statement_timeout: options.statementTimeoutMs,
+  });
+  pool.on('connect', (client) => {
+    // A checked-out client whose connection dies emits 'error'; unheard, that would end the process.
+    client.on('error', (error) => log.warn({ err: error }, 'Postgres connection lost'));
+    // Queued before any query the caller sends on this client.
+    client
+      .query(`SET ROLE ${options.role}`)
+      .catch((error: unknown) =>
+        log.error({ err: error, role: options.role }, 'cannot act as the application role'),
+      );
+  });
+  pool.on('error', (error) => log.warn({ err: error }, 'idle Postgres connection failed'));
+  return pool;
+}

@@ -280,3 +280,94 @@ export async function revokeApiKeys(client: pg.ClientBase, ids: readonly string[
       [ids],
     );
 }
+
+/** Management API reads (inside a tenant scope like the writes). */
+export async function findTenant(client: pg.ClientBase, slug: string): Promise<string | null> {
+  const result = await client.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1 AND is_active', [
+    slug,
+  ]);
+  return result.rows[0]?.id ?? null;
+}
+
+export interface FlagSummary {
+  key: string;
+  name: string;
+  status: string;
+  generation: number;
+  enabled: boolean;
+  rolloutPercentage: number | null;
+  updatedAt: string;
+}
+
+export async function listFlagSummaries(client: pg.ClientBase, tenantId: string): Promise<FlagSummary[]> {
+  const result = await client.query<{
+    key: string;
+    name: string;
+    status: string;
+    generation: string;
+    is_enabled: boolean;
+    rollout_percentage: number | null;
+    updated_at: Date;
+  }>(
+    "SELECT key, name, status, generation, is_enabled, rollout_percentage, updated_at FROM flags WHERE tenant_id = $1 AND status <> 'archived' ORDER BY key",
+    [tenantId],
+  );
+  return result.rows.map((row) => ({
+    key: row.key,
+    name: row.name,
+    status: row.status,
+    generation: Number(row.generation),
+    enabled: row.is_enabled,
+    rolloutPercentage: row.rollout_percentage,
+    updatedAt: row.updated_at.toISOString(),
+  }));
+}
+
+export interface AuditRecord {
+  seq: number;
+  actor: string;
+  action: string;
+  kind: string;
+  resource: string;
+  generation: number | null;
+  before: unknown;
+  after: unknown;
+  createdAt: string;
+  hash: string;
+}
+
+/** One page of a tenant's audit log in chain order, after sequence number `after`. */
+export async function readAuditPage(
+  client: pg.ClientBase,
+  tenantId: string,
+  after: number,
+  limit: number,
+): Promise<AuditRecord[]> {
+  const result = await client.query<{
+    seq: string;
+    actor: string;
+    action: string;
+    kind: string;
+    resource: string;
+    generation: string | null;
+    before: unknown;
+    after: unknown;
+    created_at: Date;
+    hash: string;
+  }>(
+    'SELECT seq, actor, action, kind, resource, generation, before, after, created_at, hash FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    [tenantId, after, limit],
+  );
+  return result.rows.map((row) => ({
+    seq: Number(row.seq),
+    actor: row.actor,
+    action: row.action,
+    kind: row.kind,
+    resource: row.resource,
+    generation: row.generation === null ? null : Number(row.generation),
+    before: row.before,
+    after: row.after,
+    createdAt: row.created_at.toISOString(),
+    hash: row.hash,
+  }));
+}

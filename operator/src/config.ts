@@ -4,24 +4,59 @@ import { z } from 'zod';
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
-const configSchema = z.object({
-  DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
-  REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
-  HOST: z.string().default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** This replica's name in the Lease and in Events. */
-  POD_NAME: z.string().min(1).default(hostname()),
-  POD_NAMESPACE: z.string().min(1).default('default'),
-  LEADER_ELECTION: flag.default(true),
-  LEASE_NAME: z.string().min(1).default('exclusive-change-operator'),
-  LEASE_DURATION_SECONDS: positiveInt.default(15),
-  LEASE_RENEW_DEADLINE_MS: positiveInt.default(10_000),
-  LEASE_RETRY_PERIOD_MS: positiveInt.default(2_000),
-  RESYNC_INTERVAL_MS: positiveInt.default(300_000),
-  RECONCILE_CONCURRENCY: positiveInt.default(4),
-  MIGRATE_ON_START: flag.default(true),
-});
+const configSchema = z
+  .object({
+    DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
+    REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
+    HOST: z.string().default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** This replica's name in the Lease and in Events. */
+    POD_NAME: z.string().min(1).default(hostname()),
+    POD_NAMESPACE: z.string().min(1).default('default'),
+    LEADER_ELECTION: flag.default(true),
+    LEASE_NAME: z.string().min(1).default('exclusive-change-operator'),
+    LEASE_DURATION_SECONDS: positiveInt.default(15),
+    LEASE_RENEW_DEADLINE_MS: positiveInt.default(10_000),
+    LEASE_RETRY_PERIOD_MS: positiveInt.default(2_000),
+    RESYNC_INTERVAL_MS: positiveInt.default(300_000),
+    /** Comma-separated namespaces to reconcile; empty for all. */
+    WATCH_NAMESPACES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
+    RECONCILE_CONCURRENCY: positiveInt.default(4),
+    MIGRATE_ON_START: flag.default(true),
+    /** Management API: an HS256 secret or a JWKS URL enables it; issuer and audience are then required. */
+    MANAGEMENT_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    MANAGEMENT_JWKS_URL: z.url().optional(),
+    MANAGEMENT_JWT_ISSUER: z.string().min(1).optional(),
+    MANAGEMENT_JWT_AUDIENCE: z.string().min(1).optional(),
+    MANAGEMENT_TENANT_CLAIM: z.string().min(1).default('tenants'),
+  })
+  .superRefine((config, ctx) => {
+    const enabled = config.MANAGEMENT_JWT_SECRET !== undefined || config.MANAGEMENT_JWKS_URL !== undefined;
+    if (config.MANAGEMENT_JWT_SECRET !== undefined && config.MANAGEMENT_JWKS_URL !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MANAGEMENT_JWKS_URL'],
+        message: 'set MANAGEMENT_JWT_SECRET or MANAGEMENT_JWKS_URL, not both',
+      });
+    }
+    for (const name of ['MANAGEMENT_JWT_ISSUER', 'MANAGEMENT_JWT_AUDIENCE'] as const) {
+      if (enabled && config[name] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is required when the management API is enabled',
+        });
+    }
+  });
 
 export type OperatorConfig = Readonly<z.output<typeof configSchema>>;
 

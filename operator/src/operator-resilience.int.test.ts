@@ -109,6 +109,7 @@ const baseEnv = () => ({
   PORT: '0',
   LOG_LEVEL: 'warn',
   POD_NAMESPACE: namespace,
+  WATCH_NAMESPACES: namespace,
 });
 
 beforeAll(async () => {
@@ -204,6 +205,7 @@ describe('Postgres and Redis cut away', () => {
         PORT: '0',
         LEADER_ELECTION: 'false',
         LOG_LEVEL: 'silent',
+        WATCH_NAMESPACES: namespace,
       }),
       pino({ level: 'silent' }),
     );

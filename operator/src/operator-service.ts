@@ -13,6 +13,8 @@ import { EventRecorder } from './kube/event-recorder.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceClient } from './kube/resource-client.ts';
 import { ResourceWatcher } from './kube/resource-watcher.ts';
+import { createJwtVerifier } from './management/jwt-verifier.ts';
+import { managementRoutes } from './management/management-routes.ts';
 import { createOperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue/work-queue.ts';
 import { reconcileEnvironment } from './reconcile/environment-reconciler.ts';
@@ -95,9 +97,12 @@ export async function startOperator(
         log.warn({ err: error, key, attempt }, 'reconcile failed; retrying with backoff'),
     },
   );
+  const watched = new Set(config.WATCH_NAMESPACES);
   const enqueueFrom =
-    (kind: string) => (_event: string, resource: { metadata: { namespace: string; name: string } }) =>
-      queue.add(resourceKey(kind, resource.metadata.namespace, resource.metadata.name));
+    (kind: string) => (_event: string, resource: { metadata: { namespace: string; name: string } }) => {
+      const { namespace, name } = resource.metadata;
+      if (watched.size === 0 || watched.has(namespace)) queue.add(resourceKey(kind, namespace, name));
+    };
   const flags = new ResourceWatcher(
     kubeConfig,
     client,
@@ -127,10 +132,8 @@ export async function startOperator(
   let synced = false;
   let resync: NodeJS.Timeout | null = null;
   const resyncAll = () => {
-    for (const resource of environments.list())
-      queue.add(resourceKey(ENVIRONMENTS.kind, resource.metadata.namespace, resource.metadata.name));
-    for (const resource of flags.list())
-      queue.add(resourceKey(FEATURE_FLAGS.kind, resource.metadata.namespace, resource.metadata.name));
+    for (const resource of environments.list()) enqueueFrom(ENVIRONMENTS.kind)('resync', resource);
+    for (const resource of flags.list()) enqueueFrom(FEATURE_FLAGS.kind)('resync', resource);
   };
   const lead = async () => {
     await Promise.all([environments.start(), flags.start()]);
@@ -156,6 +159,16 @@ export async function startOperator(
 
   const app: FastifyInstance = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
+  if (config.MANAGEMENT_JWT_SECRET || config.MANAGEMENT_JWKS_URL) {
+    const verify = createJwtVerifier({
+      issuer: config.MANAGEMENT_JWT_ISSUER!,
+      audience: config.MANAGEMENT_JWT_AUDIENCE!,
+      secret: config.MANAGEMENT_JWT_SECRET,
+      jwksUrl: config.MANAGEMENT_JWKS_URL,
+      tenantClaim: config.MANAGEMENT_TENANT_CLAIM,
+    });
+    managementRoutes(app, { pool, verify, flags });
+  }
   app.get('/readyz', async (_request, reply) =>
     ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
   );

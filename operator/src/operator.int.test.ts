@@ -79,6 +79,7 @@ beforeAll(async () => {
     PORT: '0',
     LEADER_ELECTION: 'false',
     LOG_LEVEL: 'silent',
+    WATCH_NAMESPACES: namespace,
   });
   operator = await startOperator(config, pino({ level: 'silent' }));
   await owner.connect();

@@ -30,7 +30,7 @@ const configSchema = z
           .map((name) => name.trim())
           .filter(Boolean),
       ),
-    RECONCILE_CONCURRENCY: positiveInt.default(4),
+    RECONCILE_CONCURRENCY: positiveInt.default(16),
     MIGRATE_ON_START: flag.default(true),
     /** Management API: an HS256 secret or a JWKS URL enables it; issuer and audience are then required. */
     MANAGEMENT_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -17,6 +17,7 @@ export class ResourceWatcher {
   #restartDelayMs = 1000;
   #restartTimer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #started = false;
   lastError: unknown = null;
 
   constructor(
@@ -39,16 +40,28 @@ export class ResourceWatcher {
     });
     this.#informer.on('error', (error) => {
       this.lastError = error;
-      if (this.#stopped) return;
+      // Before the first list succeeds, start() itself retries.
+      if (this.#stopped || !this.#started) return;
       this.#log.warn({ err: error, plural, retryInMs: this.#restartDelayMs }, 'watch failed; restarting');
       this.#restartTimer = setTimeout(() => void this.#restart(), this.#restartDelayMs);
       this.#restartDelayMs = Math.min(30_000, this.#restartDelayMs * 2);
     });
   }
 
+  /** Resolves once the first list succeeded, retrying with backoff (the API server may still be starting). */
   async start(): Promise<void> {
     this.#stopped = false;
-    await this.#informer.start();
+    for (let delay = 500; ; delay = Math.min(10_000, delay * 2)) {
+      try {
+        await this.#informer.start();
+        this.#started = true;
+        return;
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#log.warn({ err: error, retryInMs: delay }, 'first list failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async #restart(): Promise<void> {

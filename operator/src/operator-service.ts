@@ -126,6 +126,7 @@ export async function startOperator(
     flags,
     environments,
     enqueue: (key) => queue.add(key),
+    tenants: new Map(),
     log,
   };
 

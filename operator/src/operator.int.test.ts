@@ -148,6 +148,20 @@ describe('the operator', () => {
     expect(audit.filter((row) => row.kind === 'FeatureFlag')).toHaveLength(2);
     expect(audit.filter((row) => row.action === 'create-api-key')).toHaveLength(1);
 
+    const events = await eventually(
+      () =>
+        kubectlJson<{ items: { reason: string; regarding: { name: string } }[] }>([
+          'get',
+          'events.events.k8s.io',
+          '-n',
+          namespace,
+        ]),
+      (list) => list.items.some((event) => event.reason === 'Synced' && event.regarding.name === 'dark-mode'),
+    );
+    expect(
+      events.items.some((event) => event.reason === 'Synced' && event.regarding.name === 'production'),
+    ).toBe(true);
+
     const table = await kubectl(['get', 'ff', '-n', namespace]);
     expect(table.out).toMatch(/dark-mode\s+ENABLED\s+25\s+True/);
   });

@@ -4,7 +4,10 @@ import type { CustomResource } from './custom-resource.ts';
 
 const REPORTING_CONTROLLER = 'flags.exclusive-change.io/operator';
 
-/** Records events.k8s.io Events about our resources; an Event that cannot be written is logged, not retried. */
+/**
+ * Records events.k8s.io Events about our resources. Never throws: callers need not wait, and an Event that
+ * cannot be written is logged, not retried.
+ */
 export class EventRecorder {
   readonly #api: EventsV1Api;
   readonly #instance: string;
@@ -27,7 +30,7 @@ export class EventRecorder {
       await this.#api.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${name}.`, namespace },
+          metadata: { generateName: `${name}-`, namespace },
           eventTime: new V1MicroTime(),
           reportingController: REPORTING_CONTROLLER,
           reportingInstance: this.#instance,

@@ -7,17 +7,20 @@ import type { ResourceClient } from './resource-client.ts';
 export type WatchEvent = 'add' | 'update' | 'delete';
 
 /**
- * A cluster-wide informer for one of our kinds that never goes quiet: client-node stops an informer on any error
- * other than 410 or a client timeout, so this restarts it with backoff (1 s doubling to 30 s). `start()`
- * resolves once the first list is in the cache, which is what readiness waits for.
+ * A cluster-wide informer for one of our kinds that never goes quiet. client-node reports a failed list or watch
+ * through the `error` callbacks and then stops (only 410 and client timeouts restart by themselves), and its
+ * `start()` resolves even when the first list failed; so every error schedules a restart here (backoff 1 s
+ * doubling to 30 s), and `start()` resolves only once a list has actually filled the cache.
  */
 export class ResourceWatcher {
   readonly #informer: Informer<CustomResource> & ObjectCache<CustomResource>;
   readonly #log: Logger;
+  readonly #plural: string;
+  readonly #synced: Promise<void>;
+  #markSynced!: () => void;
   #restartDelayMs = 1000;
   #restartTimer: NodeJS.Timeout | null = null;
   #stopped = false;
-  #started = false;
   lastError: unknown = null;
 
   constructor(
@@ -28,48 +31,40 @@ export class ResourceWatcher {
     onEvent: (event: WatchEvent, resource: CustomResource) => void,
   ) {
     this.#log = log;
-    this.#informer = makeInformer(
-      kubeConfig,
-      `/apis/${GROUP}/${VERSION}/${plural}`,
-      () => client.list(plural) as never,
-    );
+    this.#plural = plural;
+    this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
+    const list = async () => {
+      const result = await client.list(plural);
+      this.#markSynced();
+      this.#restartDelayMs = 1000;
+      return result as never;
+    };
+    this.#informer = makeInformer(kubeConfig, `/apis/${GROUP}/${VERSION}/${plural}`, list);
     for (const event of ['add', 'update', 'delete'] as const)
       this.#informer.on(event, (resource) => onEvent(event, resource));
-    this.#informer.on('connect', () => {
-      this.#restartDelayMs = 1000;
-    });
-    this.#informer.on('error', (error) => {
-      this.lastError = error;
-      // Before the first list succeeds, start() itself retries.
-      if (this.#stopped || !this.#started) return;
-      this.#log.warn({ err: error, plural, retryInMs: this.#restartDelayMs }, 'watch failed; restarting');
-      this.#restartTimer = setTimeout(() => void this.#restart(), this.#restartDelayMs);
-      this.#restartDelayMs = Math.min(30_000, this.#restartDelayMs * 2);
-    });
+    this.#informer.on('error', (error) => this.#scheduleRestart(error));
   }
 
-  /** Resolves once the first list succeeded, retrying with backoff (the API server may still be starting). */
+  /** Resolves once a list has filled the cache (the API server may still be starting: failures are retried). */
   async start(): Promise<void> {
     this.#stopped = false;
-    for (let delay = 500; ; delay = Math.min(10_000, delay * 2)) {
-      try {
-        await this.#informer.start();
-        this.#started = true;
-        return;
-      } catch (error) {
-        if (this.#stopped) return;
-        this.#log.warn({ err: error, retryInMs: delay }, 'first list failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    void this.#informer.start().catch((error: unknown) => this.#scheduleRestart(error));
+    await this.#synced;
   }
 
-  async #restart(): Promise<void> {
-    try {
-      await this.#informer.start();
-    } catch (error) {
-      this.#log.warn({ err: error }, 'informer restart failed');
-    }
+  #scheduleRestart(error: unknown): void {
+    this.lastError = error;
+    if (this.#stopped || this.#restartTimer) return;
+    this.#log.warn(
+      { err: error, plural: this.#plural, retryInMs: this.#restartDelayMs },
+      'list or watch failed; restarting',
+    );
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (!this.#stopped)
+        void this.#informer.start().catch((failure: unknown) => this.#scheduleRestart(failure));
+    }, this.#restartDelayMs);
+    this.#restartDelayMs = Math.min(30_000, this.#restartDelayMs * 2);
   }
 
   get(namespace: string, name: string): CustomResource | undefined {
@@ -83,6 +78,7 @@ export class ResourceWatcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
     await this.#informer.stop();
   }
 }

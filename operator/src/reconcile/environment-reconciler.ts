@@ -11,7 +11,6 @@ import { generateApiKey, hashApiKey, keyPrefix } from '../../../db/src/api-key-m
 import {
   appendAudit,
   deactivateEnvironment,
-  ensureTenant,
   insertApiKey,
   listApiKeys,
   revokeApiKeys,
@@ -27,6 +26,7 @@ import {
   describeError,
   hasFinalizer,
   isDeleting,
+  tenantOf,
   updateStatus,
   withFinalizer,
   withoutFinalizer,
@@ -94,7 +94,7 @@ export async function reconcileEnvironment(
   let result;
   try {
     result = await withClient(deps.pool, async (client) => {
-      const tenantId = await ensureTenant(client, namespace);
+      const tenantId = await tenantOf(deps, client, namespace);
       const stored = await withTenant(client, tenantId, async (scoped) => {
         const environment = await upsertEnvironment(scoped, {
           tenantId,
@@ -215,14 +215,14 @@ export async function reconcileEnvironment(
     { apiKeys },
   );
   if (conflict)
-    await deps.events.record(
+    void deps.events.record(
       resource,
       'Warning',
       'SecretConflict',
       `Secrets not managed by this Environment: ${result.conflicts.join(', ')}`,
     );
   else if (result.changed || result.environment.created)
-    await deps.events.record(resource, 'Normal', 'Synced', `${apiKeys.length} API key(s) issued`);
+    void deps.events.record(resource, 'Normal', 'Synced', `${apiKeys.length} API key(s) issued`);
 }
 
 /** Deletion: revoke every key, deactivate the environment, delete our Secrets, then let the resource go. */
@@ -230,7 +230,7 @@ async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<
   if (!hasFinalizer(resource)) return;
   const { namespace, name } = resource.metadata;
   const result = await withClient(deps.pool, async (client) => {
-    const tenantId = await ensureTenant(client, namespace);
+    const tenantId = await tenantOf(deps, client, namespace);
     return withTenant(client, tenantId, async (scoped) => {
       const environment = await deactivateEnvironment(scoped, tenantId, name);
       if (!environment) return { tenantId, environment, keys: [] };

@@ -5,13 +5,7 @@ import {
   planFlag,
   type InvalidationMessage,
 } from '../../../core/src/index.ts';
-import {
-  archiveFlag,
-  ensureTenant,
-  listEnvironments,
-  readFlag,
-  writeFlag,
-} from '../../../db/src/operator-writes.ts';
+import { archiveFlag, listEnvironments, readFlag, writeFlag } from '../../../db/src/operator-writes.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
 import { lastSpecManager, type CustomResource } from '../kube/custom-resource.ts';
@@ -19,6 +13,7 @@ import {
   describeError,
   hasFinalizer,
   isDeleting,
+  tenantOf,
   updateStatus,
   withFinalizer,
   withoutFinalizer,
@@ -64,7 +59,7 @@ export async function reconcileFeatureFlag(
   try {
     outcome = await database(() =>
       withClient(deps.pool, async (client) => {
-        const tenantId = await ensureTenant(client, namespace);
+        const tenantId = await tenantOf(deps, client, namespace);
         return withTenant(client, tenantId, async (scoped) => {
           const environments = await listEnvironments(scoped, tenantId);
           const stored = await readFlag(scoped, tenantId, key);
@@ -124,7 +119,7 @@ export async function reconcileFeatureFlag(
         message: 'the flag could not be written to Postgres; retrying',
       },
     ]);
-    await deps.events.record(resource, 'Warning', 'DatabaseUnavailable', error.message);
+    void deps.events.record(resource, 'Warning', 'DatabaseUnavailable', error.message);
     throw error;
   }
   await deps.publisher.publish(messages);
@@ -135,7 +130,7 @@ export async function reconcileFeatureFlag(
       { type: 'Synced', status: 'False', reason, message: outcome.detail },
       { type: 'Ready', status: 'False', reason, message: outcome.detail },
     ]);
-    await deps.events.record(resource, 'Warning', reason, outcome.detail);
+    void deps.events.record(resource, 'Warning', reason, outcome.detail);
     return;
   }
   const extra =
@@ -157,7 +152,7 @@ export async function reconcileFeatureFlag(
     ],
     extra,
   );
-  if (outcome.state === 'written') await deps.events.record(resource, 'Normal', 'Synced', outcome.detail);
+  if (outcome.state === 'written') void deps.events.record(resource, 'Normal', 'Synced', outcome.detail);
 }
 
 /** Deletion: archive the flag (its row stays for the audit trail), announce it, then let the resource go. */
@@ -166,7 +161,7 @@ async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<
   const { namespace, name, uid } = resource.metadata;
   const messages = await database(() =>
     withClient(deps.pool, async (client) => {
-      const tenantId = await ensureTenant(client, namespace);
+      const tenantId = await tenantOf(deps, client, namespace);
       const revisions = await withTenant(client, tenantId, (scoped) =>
         archiveFlag(scoped, { tenantId, uid, name, actor: lastSpecManager(resource) }),
       );

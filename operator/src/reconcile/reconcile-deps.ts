@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { FINALIZER } from '../../../core/src/index.ts';
+import { ensureTenant } from '../../../db/src/operator-writes.ts';
 import type { InvalidationPublisher } from '../invalidation-publisher.ts';
 import type { ApiKeySecrets } from '../kube/api-key-secrets.ts';
 import type { Condition, CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
@@ -18,6 +19,8 @@ export interface ReconcileDeps {
   flags: ResourceWatcher;
   environments: ResourceWatcher;
   enqueue: (key: string) => void;
+  /** Tenant ids by namespace: a tenant, once created, keeps its id. */
+  tenants: Map<string, string>;
   log: Logger;
   now?: () => Date;
 }
@@ -78,4 +81,17 @@ export const hasFinalizer = (resource: CustomResource): boolean =>
 
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The namespace's tenant id, from memory after the first time. */
+export async function tenantOf(
+  deps: ReconcileDeps,
+  client: pg.ClientBase,
+  namespace: string,
+): Promise<string> {
+  const known = deps.tenants.get(namespace);
+  if (known) return known;
+  const id = await ensureTenant(client, namespace);
+  deps.tenants.set(namespace, id);
+  return id;
 }

@@ -8,7 +8,7 @@ import { migrate } from '../../db/src/migrate.ts';
 import type { OperatorConfig } from './config.ts';
 import { InvalidationPublisher } from './invalidation-publisher.ts';
 import { ApiKeySecrets } from './kube/api-key-secrets.ts';
-import { parseResourceKey, resourceKey } from './kube/custom-resource.ts';
+import { parseResourceKey, resourceKey, type CustomResource } from './kube/custom-resource.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceClient } from './kube/resource-client.ts';
@@ -98,11 +98,19 @@ export async function startOperator(
     },
   );
   const watched = new Set(config.WATCH_NAMESPACES);
-  const enqueueFrom =
-    (kind: string) => (_event: string, resource: { metadata: { namespace: string; name: string } }) => {
-      const { namespace, name } = resource.metadata;
-      if (watched.size === 0 || watched.has(namespace)) queue.add(resourceKey(kind, namespace, name));
-    };
+  const seen = new Map<string, string>();
+  const enqueueFrom = (kind: string) => (event: string, resource: CustomResource) => {
+    const { namespace, name, generation, deletionTimestamp } = resource.metadata;
+    if (watched.size > 0 && !watched.has(namespace)) return;
+    const key = resourceKey(kind, namespace, name);
+    // controller-runtime's GenerationChangedPredicate: our own finalizer and status writes come back as
+    // updates that change nothing to reconcile. Deletes and resyncs always go through.
+    const state = `${generation}/${deletionTimestamp ? 'deleting' : 'live'}`;
+    if (event === 'update' && seen.get(key) === state) return;
+    if (event === 'delete') seen.delete(key);
+    else seen.set(key, state);
+    queue.add(key);
+  };
   const flags = new ResourceWatcher(
     kubeConfig,
     client,

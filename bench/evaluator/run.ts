@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { putFlag, seedApiKey, seedEnvironment } from '../../tests/support/seed-rows.ts';
 import { freshDatabase } from '../../tests/support/test-database.ts';
-import { ensureServices, stopServices } from '../support/bench-database.ts';
+import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
 const arg = (name: string, fallback: number) => {

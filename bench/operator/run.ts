@@ -4,14 +4,18 @@
 //   2. apply → commit: K successive changes, each patched through the API server; latency from sending the
 //      patch to the commit (the flag row's updated_at, set in the writing transaction)
 // Usage: npm run bench:operator [-- --flags 5000 --namespaces 50 --changes 200]
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
 import { freshDatabase } from '../../tests/support/test-database.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
-import { ensureServices, stopServices } from '../support/bench-database.ts';
+import {
+  ensureControlPlane,
+  ensureServices,
+  stopControlPlane,
+  stopServices,
+} from '../support/test-infrastructure.ts';
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -21,21 +25,6 @@ const FLAGS = arg('flags', 5000);
 const NAMESPACES = arg('namespaces', 50);
 const CHANGES = arg('changes', 200);
 const HEAP_MB = arg('heap-mb', 200);
-
-function controlPlane(): boolean {
-  const exports = execFileSync('bash', ['tests/control-plane/control-plane.sh', 'up'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let started = false;
-  for (const line of exports.split('\n')) {
-    const match = /^export (\w+)=(.*)$/.exec(line.trim());
-    if (!match) continue;
-    process.env[match[1]!] = match[2]!;
-    if (match[1] === 'XC_CONTROL_PLANE_STARTED') started = true;
-  }
-  return started;
-}
 
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
@@ -53,7 +42,7 @@ const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
   ) / 1024;
 
 const services = ensureServices();
-const startedControlPlane = controlPlane();
+const controlPlane = ensureControlPlane();
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const { CoreV1Api } = await import('@kubernetes/client-node');
@@ -116,7 +105,7 @@ try {
       LOG_LEVEL: 'warn',
       WATCH_NAMESPACES: namespaces.join(','),
       // As in a container with a 300 MB limit (the chart's): V8 otherwise sizes its heap from this 24 GB host.
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}`,
+      NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} ${process.env.XC_BENCH_NODE_OPTIONS ?? ''}`.trim(),
     },
     `http://127.0.0.1:${port}/readyz`,
   );
@@ -194,7 +183,6 @@ try {
   await inBatches(namespaces, 10, (namespace) =>
     core.deleteNamespace({ name: namespace }).catch(() => undefined),
   );
-  if (startedControlPlane)
-    execFileSync('bash', ['tests/control-plane/control-plane.sh', 'down'], { stdio: 'inherit' });
+  if (controlPlane.started) stopControlPlane();
   if (services.started) stopServices();
 }

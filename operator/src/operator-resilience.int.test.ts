@@ -6,6 +6,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { INVALIDATE_CHANNEL, type InvalidationMessage } from '../../core/src/index.ts';
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
+import { eventually } from '../../tests/support/eventually.ts';
 import { kubectl, kubectlJson } from '../../tests/support/kubectl.ts';
 import { TcpProxy } from '../../tests/support/tcp-proxy.ts';
 import { adminUrl, databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
@@ -34,21 +35,6 @@ spec: { default: true }
 async function apply(manifest: string): Promise<void> {
   const result = await kubectl(['apply', '-f', '-'], manifest);
   if (!result.ok) throw new Error(result.out);
-}
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  limitMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${limitMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 type FlagObject = {

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { InvalidationPublisher } from './invalidation-publisher.ts';
 import { ApiKeySecrets } from './kube/api-key-secrets.ts';
 import { parseResourceKey, resourceKey, type CustomResource } from './kube/custom-resource.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
+import { loadKubeConfig, reuseConnections } from './kube/kube-config.ts';
 import { LeaderElector } from './kube/leader-election.ts';
 import { ResourceClient } from './kube/resource-client.ts';
 import { ResourceWatcher } from './kube/resource-watcher.ts';
@@ -70,8 +71,7 @@ export async function startOperator(
       log.warn({ err: error }, 'redis unavailable at start-up; invalidations resume when it returns'),
     );
 
-  const kubeConfig = options.kubeConfig ?? new KubeConfig();
-  if (!options.kubeConfig) kubeConfig.loadFromDefault();
+  const kubeConfig = options.kubeConfig ? reuseConnections(options.kubeConfig) : loadKubeConfig();
   const client = new ResourceClient(kubeConfig);
   const publisher = new InvalidationPublisher(redis, log);
 

@@ -9,6 +9,7 @@ import { verifyAuditChain } from '../../db/src/audit-chain.ts';
 import { loadConfig as loadEvaluatorConfig } from '../../evaluator/src/config.ts';
 import { startEvaluator, type RunningEvaluator } from '../../evaluator/src/evaluator-service.ts';
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
+import { eventually } from '../../tests/support/eventually.ts';
 import { kubectl, kubectlJson } from '../../tests/support/kubectl.ts';
 import { databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
 import { loadConfig } from './config.ts';
@@ -35,21 +36,6 @@ const query = async <T extends pg.QueryResultRow>(sql: string, values: unknown[]
   (await owner.query<T>(sql, values)).rows;
 const tenantId = async () =>
   (await query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [namespace]))[0]!.id;
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  limitMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met in ${limitMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function waitReady(kind: string, name: string): Promise<void> {
   const result = await kubectl([

@@ -34,6 +34,18 @@ const apply = async (manifest: string) => {
 };
 const query = async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
   (await owner.query<T>(sql, values)).rows;
+/** The API key the operator wrote to the Environment's Secret. */
+async function apiKeyFromSecret(): Promise<string> {
+  const secret = await kubectlJson<{ data: { apiKey: string } }>([
+    'get',
+    'secret',
+    'production-checkout-service-api-key',
+    '-n',
+    namespace,
+  ]);
+  return Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
+}
+
 const tenantId = async () =>
   (await query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [namespace]))[0]!.id;
 
@@ -104,14 +116,7 @@ describe('the operator', () => {
     );
     expect(configs.find((row) => row.config.key === 'dark_mode')!.config.rollout!.percentage).toBe(5); // the production override
 
-    const secret = await kubectlJson<{ data: { apiKey: string } }>([
-      'get',
-      'secret',
-      'production-checkout-service-api-key',
-      '-n',
-      namespace,
-    ]);
-    const key = Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
+    const key = await apiKeyFromSecret();
     expect(key).toMatch(/^xc_live_[0-9A-Za-z]{43}$/);
     const stored = await query<{ key_hash: Buffer; prefix: string }>(
       'SELECT key_hash, prefix FROM api_keys WHERE tenant_id = $1 AND is_active',
@@ -183,14 +188,7 @@ describe('the operator', () => {
   });
 
   it('serves what it wrote through an evaluator, using the key from the Secret', async () => {
-    const secret = await kubectlJson<{ data: { apiKey: string } }>([
-      'get',
-      'secret',
-      'production-checkout-service-api-key',
-      '-n',
-      namespace,
-    ]);
-    const key = Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
+    const key = await apiKeyFromSecret();
     evaluator = await startEvaluator(
       loadEvaluatorConfig({
         DATABASE_URL: databaseUrl(databaseName),
@@ -216,14 +214,7 @@ describe('the operator', () => {
   });
 
   it('revokes a key whose entry leaves the spec: row inactive, Secret deleted, evaluator refuses it', async () => {
-    const secret = await kubectlJson<{ data: { apiKey: string } }>([
-      'get',
-      'secret',
-      'production-checkout-service-api-key',
-      '-n',
-      namespace,
-    ]);
-    const key = Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
+    const key = await apiKeyFromSecret();
     await apply(examples().replace('  apiKeys:\n    - name: checkout-service\n', '  apiKeys: []\n'));
     await eventually(
       async () =>

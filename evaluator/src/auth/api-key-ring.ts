@@ -43,10 +43,6 @@ export class ApiKeyRing {
     this.#bucket = { tokens: options.unknownLookupsPerSecond, refilledAt: this.#options.now() };
   }
 
-  get size(): number {
-    return this.#byHash.size;
-  }
-
   /** Replaces the whole ring with the active keys in Postgres (start-up, the revision poll, a keysChanged message). */
   async reload(): Promise<void> {
     const keys = await this.#source.listActive();

@@ -6,4 +6,3 @@ export function statusOf(error: unknown): number | undefined {
 
 export const isNotFound = (error: unknown): boolean => statusOf(error) === 404;
 export const isConflict = (error: unknown): boolean => statusOf(error) === 409;
-export const isAlreadyExists = (error: unknown): boolean => statusOf(error) === 409;

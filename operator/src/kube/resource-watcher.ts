@@ -21,7 +21,6 @@ export class ResourceWatcher {
   #restartDelayMs = 1000;
   #restartTimer: NodeJS.Timeout | null = null;
   #stopped = false;
-  lastError: unknown = null;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -53,7 +52,6 @@ export class ResourceWatcher {
   }
 
   #scheduleRestart(error: unknown): void {
-    this.lastError = error;
     if (this.#stopped || this.#restartTimer) return;
     this.#log.warn(
       { err: error, plural: this.#plural, retryInMs: this.#restartDelayMs },

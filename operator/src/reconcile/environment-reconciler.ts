@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import {
   apiKeySecretName,
   ENVIRONMENTS,
@@ -21,11 +22,12 @@ import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
 import { SecretNotOursError } from '../kube/api-key-secrets.ts';
 import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
-import { DatabaseUnavailableError } from './feature-flag-reconciler.ts';
 import {
-  describeError,
+  database,
+  DatabaseUnavailableError,
   hasFinalizer,
   isDeleting,
+  reportDatabaseUnavailable,
   tenantOf,
   updateStatus,
   withFinalizer,
@@ -91,84 +93,73 @@ export async function reconcileEnvironment(
   const wanted = spec.apiKeys.map((key) => key.name);
   const actor = lastSpecManager(resource);
 
+  const audit = (scoped: pg.ClientBase, tenantId: string, action: string, before: unknown, after: unknown) =>
+    appendAudit(scoped, {
+      tenantId,
+      actor,
+      action,
+      kind: 'Environment',
+      resource: name,
+      generation: resource.metadata.generation,
+      before,
+      after,
+    });
+
   let result;
   try {
-    result = await withClient(deps.pool, async (client) => {
-      const tenantId = await tenantOf(deps, client, namespace);
-      const stored = await withTenant(client, tenantId, async (scoped) => {
-        const environment = await upsertEnvironment(scoped, {
-          tenantId,
-          key: name,
-          displayName: spec.displayName ?? name,
-          isDefault: spec.default,
-          sourceUid: resource.metadata.uid,
+    // The environment row and its creation's audit row commit together, before any Secret is made.
+    const stored = await database(() =>
+      withClient(deps.pool, async (client) => {
+        const tenantId = await tenantOf(deps, client, namespace);
+        return withTenant(client, tenantId, async (scoped) => {
+          const environment = await upsertEnvironment(scoped, {
+            tenantId,
+            key: name,
+            displayName: spec.displayName ?? name,
+            isDefault: spec.default,
+            sourceUid: resource.metadata.uid,
+          });
+          if (environment.created) await audit(scoped, tenantId, 'create', null, spec);
+          return { tenantId, environment, keys: await listApiKeys(scoped, environment.id) };
         });
-        return { environment, keys: await listApiKeys(scoped, environment.id) };
-      });
-      const { material, conflicts } = await keyMaterial(deps, resource, wanted, stored.keys);
-      const plan = planApiKeys(wanted, stored.keys);
-      const revoked = stored.keys.filter((key) => plan.revoke.includes(key.id));
-      const keys = await withTenant(client, tenantId, async (scoped) => {
-        const environmentId = stored.environment.id;
-        for (const key of material)
-          await insertApiKey(scoped, { tenantId, environmentId, ...key, sourceUid: resource.metadata.uid });
-        await revokeApiKeys(scoped, plan.revoke);
-        if (stored.environment.created)
-          await appendAudit(scoped, {
-            tenantId,
-            actor,
-            action: 'create',
-            kind: 'Environment',
-            resource: name,
-            generation: resource.metadata.generation,
-            before: null,
-            after: spec,
-          });
-        for (const key of material)
-          await appendAudit(scoped, {
-            tenantId,
-            actor,
-            action: 'create-api-key',
-            kind: 'Environment',
-            resource: name,
-            generation: resource.metadata.generation,
-            before: null,
-            after: { apiKey: key.name, prefix: key.prefix },
-          });
-        for (const key of revoked)
-          await appendAudit(scoped, {
-            tenantId,
-            actor,
-            action: 'revoke-api-key',
-            kind: 'Environment',
-            resource: name,
-            generation: resource.metadata.generation,
-            before: { apiKey: key.name, prefix: key.prefix },
-            after: null,
-          });
-        return listApiKeys(scoped, environmentId);
-      });
-      return {
-        tenantId,
-        environment: stored.environment,
-        keys,
-        revoked,
-        changed: material.length > 0 || revoked.length > 0,
-        conflicts,
-      };
-    });
+      }),
+    );
+    // Kubernetes between the two transactions: each new key's Secret exists before its hash is stored.
+    const { material, conflicts } = await keyMaterial(deps, resource, wanted, stored.keys);
+    const plan = planApiKeys(wanted, stored.keys);
+    const revoked = stored.keys.filter((key) => plan.revoke.includes(key.id));
+    const { tenantId, environment } = stored;
+    const keys = await database(() =>
+      withClient(deps.pool, (client) =>
+        withTenant(client, tenantId, async (scoped) => {
+          for (const key of material)
+            await insertApiKey(scoped, {
+              tenantId,
+              environmentId: environment.id,
+              ...key,
+              sourceUid: resource.metadata.uid,
+            });
+          await revokeApiKeys(scoped, plan.revoke);
+          for (const key of material)
+            await audit(scoped, tenantId, 'create-api-key', null, { apiKey: key.name, prefix: key.prefix });
+          for (const key of revoked)
+            await audit(scoped, tenantId, 'revoke-api-key', { apiKey: key.name, prefix: key.prefix }, null);
+          return listApiKeys(scoped, environment.id);
+        }),
+      ),
+    );
+    result = {
+      tenantId,
+      environment,
+      keys,
+      revoked,
+      changed: material.length > 0 || revoked.length > 0,
+      conflicts,
+    };
   } catch (error) {
-    if (error instanceof SecretNotOursError) throw error;
-    await updateStatus(deps, plural, resource, [
-      { type: 'Synced', status: 'False', reason: 'DatabaseUnavailable', message: describeError(error) },
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: 'DatabaseUnavailable',
-        message: 'the environment could not be written to Postgres; retrying',
-      },
-    ]);
-    throw new DatabaseUnavailableError(describeError(error), { cause: error });
+    if (!(error instanceof DatabaseUnavailableError)) throw error;
+    await reportDatabaseUnavailable(deps, plural, resource, error);
+    throw error;
   }
 
   for (const key of result.revoked) await deps.secrets.delete(resource, key.name);

@@ -10,9 +10,11 @@ import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
 import { lastSpecManager, type CustomResource } from '../kube/custom-resource.ts';
 import {
-  describeError,
+  database,
+  DatabaseUnavailableError,
   hasFinalizer,
   isDeleting,
+  reportDatabaseUnavailable,
   tenantOf,
   updateStatus,
   withFinalizer,
@@ -21,18 +23,6 @@ import {
 } from './reconcile-deps.ts';
 
 const { plural } = FEATURE_FLAGS;
-
-export class DatabaseUnavailableError extends Error {
-  readonly code = 'XC_ERR_DATABASE_UNAVAILABLE';
-}
-
-async function database<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new DatabaseUnavailableError(describeError(error), { cause: error });
-  }
-}
 
 /**
  * FeatureFlag: gather (the resource, the namespace's environments, the stored row) → decide (core's planFlag)
@@ -110,16 +100,7 @@ export async function reconcileFeatureFlag(
     );
   } catch (error) {
     if (!(error instanceof DatabaseUnavailableError)) throw error;
-    await updateStatus(deps, plural, resource, [
-      { type: 'Synced', status: 'False', reason: 'DatabaseUnavailable', message: error.message },
-      {
-        type: 'Ready',
-        status: 'False',
-        reason: 'DatabaseUnavailable',
-        message: 'the flag could not be written to Postgres; retrying',
-      },
-    ]);
-    void deps.events.record(resource, 'Warning', 'DatabaseUnavailable', error.message);
+    await reportDatabaseUnavailable(deps, plural, resource, error);
     throw error;
   }
   await deps.publisher.publish(messages);

@@ -79,7 +79,7 @@ export const isDeleting = (resource: CustomResource): boolean => Boolean(resourc
 export const hasFinalizer = (resource: CustomResource): boolean =>
   (resource.metadata.finalizers ?? []).includes(FINALIZER);
 
-export function describeError(error: unknown): string {
+function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -94,4 +94,36 @@ export async function tenantOf(
   const id = await ensureTenant(client, namespace);
   deps.tenants.set(namespace, id);
   return id;
+}
+
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'XC_ERR_DATABASE_UNAVAILABLE';
+}
+
+/** Runs a Postgres step; any failure of it becomes a DatabaseUnavailableError (Kubernetes failures stay as they are). */
+export async function database<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new DatabaseUnavailableError(describeError(error), { cause: error });
+  }
+}
+
+/** Says so in the conditions and an Event; the caller rethrows so the queue backs off and retries. */
+export async function reportDatabaseUnavailable(
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+  error: DatabaseUnavailableError,
+): Promise<void> {
+  await updateStatus(deps, plural, resource, [
+    { type: 'Synced', status: 'False', reason: 'DatabaseUnavailable', message: error.message },
+    {
+      type: 'Ready',
+      status: 'False',
+      reason: 'DatabaseUnavailable',
+      message: 'not written to Postgres yet; retrying',
+    },
+  ]);
+  void deps.events.record(resource, 'Warning', 'DatabaseUnavailable', error.message);
 }

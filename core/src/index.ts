@@ -1,4 +1,4 @@
-export { isJsonObject, type JsonObject, type JsonValue } from './spec/json.ts';
+export { canonicalJson, isJsonObject, type JsonObject, type JsonValue } from './spec/json.ts';
 export {
   FLAG_KEY_PATTERN,
   featureFlagSpecSchema,
@@ -48,3 +48,4 @@ export {
   type StoredFlag,
 } from './reconcile/flag-plan.ts';
 export * from './contracts/resources.ts';
+export { ConfigError, parseConfig } from './config/parse-config.ts';

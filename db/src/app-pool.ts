@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { AppRole } from './tenant-scope.ts';
+import { scopeRoleToTransactions, type AppRole } from './tenant-scope.ts';
 
 export interface AppPoolOptions {
   databaseUrl: string;
@@ -9,6 +9,11 @@ export interface AppPoolOptions {
   max: number;
   statementTimeoutMs: number;
   log: Logger;
+  /**
+   * The server gives every connection one shared session (PGlite behind pglite-socket): the role is then taken
+   * inside each transaction, and every read runs in one.
+   */
+  sharedSession?: boolean;
 }
 
 /** A pg pool for one of the apps: its role set on every connection, and broken connections logged, not fatal. */
@@ -23,6 +28,10 @@ export function createAppPool(options: AppPoolOptions): pg.Pool {
   pool.on('connect', (client) => {
     // A checked-out client whose connection dies emits 'error'; unheard, that would end the process.
     client.on('error', (error) => log.warn({ err: error }, 'Postgres connection lost'));
+    if (options.sharedSession) {
+      scopeRoleToTransactions(client, options.role);
+      return;
+    }
     // Queued before any query the caller sends on this client.
     client
       .query(`SET ROLE ${options.role}`)

@@ -1,8 +1,11 @@
 import type pg from 'pg';
 import type { FlagConfig } from '../../core/src/index.ts';
-import { withTenant } from './tenant-scope.ts';
+import { inTransaction, withTenant } from './tenant-scope.ts';
 
-/** The SQL the evaluator runs, all of it: it reads, never writes. */
+/**
+ * The SQL the evaluator runs, all of it: it reads, never writes. Every read is one transaction, which keeps it
+ * whole on a shared-session server (see `scopeRoleToTransactions`) and costs a round trip only off the hot path.
+ */
 
 export interface EnvironmentRevision {
   environmentId: string;
@@ -23,8 +26,10 @@ export interface EnvironmentConfigs {
 }
 
 export async function listActiveEnvironments(client: pg.ClientBase): Promise<EnvironmentRevision[]> {
-  const result = await client.query<{ environment_id: string; tenant_id: string; revision: string }>(
-    'SELECT environment_id, tenant_id, revision FROM xc_active_environments()',
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<{ environment_id: string; tenant_id: string; revision: string }>(
+      'SELECT environment_id, tenant_id, revision FROM xc_active_environments()',
+    ),
   );
   return result.rows.map((row) => ({
     environmentId: row.environment_id,
@@ -42,16 +47,17 @@ const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
 });
 
 export async function listActiveApiKeys(client: pg.ClientBase): Promise<ApiKeyIdentity[]> {
-  const result = await client.query<KeyRow>(
-    'SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_active_api_keys()',
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<KeyRow>('SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_active_api_keys()'),
   );
   return result.rows.map(toIdentity);
 }
 
 export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promise<ApiKeyIdentity | null> {
-  const result = await client.query<KeyRow>(
-    'SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_find_api_key($1)',
-    [keyHash],
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<KeyRow>('SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_find_api_key($1)', [
+      keyHash,
+    ]),
   );
   return result.rows[0] ? toIdentity(result.rows[0]) : null;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './tenant-scope.ts';
 import type { EnvironmentRef, FlagPlan, StoredFlag } from '../../core/src/index.ts';
 
 /**
@@ -34,14 +35,18 @@ export async function appendAudit(client: pg.ClientBase, entry: AuditEntry): Pro
 }
 
 /** The tenant of a namespace, created on first sight. Allowed outside a tenant scope (policy operator_tenants). */
-export async function ensureTenant(client: pg.ClientBase, namespace: string): Promise<string> {
-  const inserted = await client.query<{ id: string }>(
-    'INSERT INTO tenants (name, slug) VALUES ($1, $1) ON CONFLICT (slug) DO NOTHING RETURNING id',
-    [namespace],
-  );
-  if (inserted.rows[0]) return inserted.rows[0].id;
-  const existing = await client.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [namespace]);
-  return existing.rows[0]!.id;
+export function ensureTenant(client: pg.ClientBase, namespace: string): Promise<string> {
+  return inTransaction(client, async (scoped) => {
+    const inserted = await scoped.query<{ id: string }>(
+      'INSERT INTO tenants (name, slug) VALUES ($1, $1) ON CONFLICT (slug) DO NOTHING RETURNING id',
+      [namespace],
+    );
+    if (inserted.rows[0]) return inserted.rows[0].id;
+    const existing = await scoped.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [
+      namespace,
+    ]);
+    return existing.rows[0]!.id;
+  });
 }
 
 export async function listEnvironments(client: pg.ClientBase, tenantId: string): Promise<EnvironmentRef[]> {
@@ -283,9 +288,9 @@ export async function revokeApiKeys(client: pg.ClientBase, ids: readonly string[
 
 /** Management API reads (inside a tenant scope like the writes). */
 export async function findTenant(client: pg.ClientBase, slug: string): Promise<string | null> {
-  const result = await client.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1 AND is_active', [
-    slug,
-  ]);
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1 AND is_active', [slug]),
+  );
   return result.rows[0]?.id ?? null;
 }
 

@@ -3,18 +3,29 @@ import type pg from 'pg';
 /** The Postgres roles the applications act as; row-level security applies to both. */
 export type AppRole = 'xc_operator' | 'xc_evaluator';
 
+const transactionRoles = new WeakMap<pg.ClientBase, AppRole>();
+
 /**
- * Runs `work` in one transaction scoped to `tenantId`: row-level security then shows and accepts only that
- * tenant's rows. Commits when `work` resolves, rolls back when it throws. Nothing partial is ever written.
+ * Makes every transaction on `client` take `role` itself (SET LOCAL ROLE) instead of relying on the session's
+ * role. For servers where every connection shares one session (PGlite behind pglite-socket): there a SET ROLE
+ * by one app's connection would change the role of the other app's connections too.
  */
-export async function withTenant<T>(
+export function scopeRoleToTransactions(client: pg.ClientBase, role: AppRole): void {
+  transactionRoles.set(client, role);
+}
+
+/**
+ * Runs `work` in one transaction: commits when it resolves, rolls back when it throws. Nothing partial is ever
+ * written, and on a shared-session server no other connection's statement interleaves with it.
+ */
+export async function inTransaction<T>(
   client: pg.ClientBase,
-  tenantId: string,
   work: (client: pg.ClientBase) => Promise<T>,
 ): Promise<T> {
   await client.query('BEGIN');
   try {
-    await client.query("SELECT set_config('xc.tenant_id', $1, true)", [tenantId]);
+    const role = transactionRoles.get(client);
+    if (role) await client.query(`SET LOCAL ROLE ${role}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -23,4 +34,19 @@ export async function withTenant<T>(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Runs `work` in one transaction scoped to `tenantId`: row-level security then shows and accepts only that
+ * tenant's rows.
+ */
+export function withTenant<T>(
+  client: pg.ClientBase,
+  tenantId: string,
+  work: (client: pg.ClientBase) => Promise<T>,
+): Promise<T> {
+  return inTransaction(client, async (scoped) => {
+    await scoped.query("SELECT set_config('xc.tenant_id', $1, true)", [tenantId]);
+    return work(scoped);
+  });
 }

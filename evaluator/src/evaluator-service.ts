@@ -9,7 +9,7 @@ import { SyncedWindowCounters } from './http/request-counters.ts';
 import { ApiKeyRing } from './auth/api-key-ring.ts';
 import type { EvaluatorConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
-import { subscribeToInvalidations } from './snapshots/invalidation-subscriber.ts';
+import { subscribeToInvalidations, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
 import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
 import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
@@ -38,19 +38,34 @@ function createRedis(url: string, log: Logger, name: string): Redis {
   return redis;
 }
 
+export interface EvaluatorOptions {
+  /** Where invalidations come from when there is no REDIS_URL (local mode's in-process bus). */
+  invalidations?: MessageSubscriber;
+  /** The database server gives all connections one session (PGlite): see `createAppPool`. */
+  sharedDatabaseSession?: boolean;
+}
+
 /** Wires the evaluator: Postgres read model, Redis cache and invalidations, the in-memory key ring and snapshots. */
-export async function startEvaluator(config: EvaluatorConfig, log: Logger): Promise<RunningEvaluator> {
+export async function startEvaluator(
+  config: EvaluatorConfig,
+  log: Logger,
+  options: EvaluatorOptions = {},
+): Promise<RunningEvaluator> {
   const pool = createAppPool({
     databaseUrl: config.DATABASE_URL,
     role: DATABASE_ROLE,
     max: 10,
     statementTimeoutMs: 5000,
     log,
+    sharedSession: options.sharedDatabaseSession,
   });
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator') : null;
-  const subscriber = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator-subscriber') : null;
+  const redisSubscriber = config.REDIS_URL
+    ? createRedis(config.REDIS_URL, log, 'xc-evaluator-subscriber')
+    : null;
+  const subscriber = redisSubscriber ?? options.invalidations ?? null;
   await Promise.all(
-    [redis?.connect(), subscriber?.connect()].map((connecting) =>
+    [redis?.connect(), redisSubscriber?.connect()].map((connecting) =>
       connecting?.catch((error: unknown) =>
         log.warn({ err: error }, 'redis unavailable at start-up; serving from Postgres'),
       ),
@@ -128,7 +143,7 @@ export async function startEvaluator(config: EvaluatorConfig, log: Logger): Prom
       clearInterval(heartbeat);
       rateLimitCounters.stop();
       await app.close();
-      subscriber?.disconnect();
+      redisSubscriber?.disconnect();
       redis?.disconnect();
       await pool.end();
     },

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ConfigError, parseConfig } from '../../core/src/index.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -60,16 +61,9 @@ const configSchema = z
 
 export type OperatorConfig = Readonly<z.output<typeof configSchema>>;
 
-export class ConfigError extends Error {
-  readonly code = 'XC_ERR_CONFIG';
-}
+export { ConfigError };
 
 /** Reads the environment once at start-up; a bad value stops the process with a message naming the variable. */
 export function loadConfig(env: Record<string, string | undefined>): OperatorConfig {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid operator configuration: ${problems.join('; ')}`);
-  }
-  return Object.freeze(parsed.data);
+  return parseConfig(configSchema, env, 'operator');
 }

@@ -6,14 +6,11 @@ import { ENVIRONMENTS, FEATURE_FLAGS } from '../../core/src/index.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
 import { migrate } from '../../db/src/migrate.ts';
 import type { OperatorConfig } from './config.ts';
-import { InvalidationPublisher } from './invalidation-publisher.ts';
-import { ApiKeySecrets } from './kube/api-key-secrets.ts';
+import { InvalidationPublisher, type MessagePublisher } from './invalidation-publisher.ts';
+import type { Cluster } from './cluster/cluster.ts';
 import { parseResourceKey, resourceKey, type CustomResource } from './kube/custom-resource.ts';
-import { EventRecorder } from './kube/event-recorder.ts';
 import { loadKubeConfig, reuseConnections } from './kube/kube-config.ts';
-import { LeaderElector } from './kube/leader-election.ts';
-import { ResourceClient } from './kube/resource-client.ts';
-import { ResourceWatcher } from './kube/resource-watcher.ts';
+import { kubernetesCluster } from './kube/kubernetes-cluster.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
 import { managementRoutes } from './management/management-routes.ts';
 import { createOperatorMetrics } from './metrics.ts';
@@ -37,8 +34,14 @@ const DATABASE_ROLE = 'xc_operator';
 
 export interface OperatorOptions {
   kubeConfig?: KubeConfig;
+  /** Where the resources live; the default is the API server of `kubeConfig` (or the loaded kubeconfig). */
+  cluster?: Cluster;
+  /** Where invalidations go when there is no REDIS_URL (local mode's in-process bus). */
+  invalidations?: MessagePublisher;
   /** Called when the lease is lost; the default exits the process. */
   onLeadershipLost?: () => void;
+  /** The database server gives all connections one session (PGlite): see `createAppPool`. */
+  sharedDatabaseSession?: boolean;
 }
 
 /** Wires the operator: migrations, Postgres, Redis, informers, the work queue, the reconcilers, health and metrics. */
@@ -55,6 +58,7 @@ export async function startOperator(
     max: config.RECONCILE_CONCURRENCY + 2,
     statementTimeoutMs: 10_000,
     log,
+    sharedSession: options.sharedDatabaseSession,
   });
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, {
@@ -71,9 +75,14 @@ export async function startOperator(
       log.warn({ err: error }, 'redis unavailable at start-up; invalidations resume when it returns'),
     );
 
-  const kubeConfig = options.kubeConfig ? reuseConnections(options.kubeConfig) : loadKubeConfig();
-  const client = new ResourceClient(kubeConfig);
-  const publisher = new InvalidationPublisher(redis, log);
+  const cluster =
+    options.cluster ??
+    kubernetesCluster(
+      options.kubeConfig ? reuseConnections(options.kubeConfig) : loadKubeConfig(),
+      config.POD_NAME,
+      log,
+    );
+  const publisher = new InvalidationPublisher(redis ?? options.invalidations ?? null, log);
 
   const metrics = createOperatorMetrics(() => queue.depth);
   const queue: WorkQueue = new WorkQueue(
@@ -111,26 +120,14 @@ export async function startOperator(
     else seen.set(key, state);
     queue.add(key);
   };
-  const flags = new ResourceWatcher(
-    kubeConfig,
-    client,
-    FEATURE_FLAGS.plural,
-    log,
-    enqueueFrom(FEATURE_FLAGS.kind),
-  );
-  const environments = new ResourceWatcher(
-    kubeConfig,
-    client,
-    ENVIRONMENTS.plural,
-    log,
-    enqueueFrom(ENVIRONMENTS.kind),
-  );
+  const flags = cluster.watch(FEATURE_FLAGS.plural, enqueueFrom(FEATURE_FLAGS.kind));
+  const environments = cluster.watch(ENVIRONMENTS.plural, enqueueFrom(ENVIRONMENTS.kind));
   const deps: ReconcileDeps = {
     pool,
-    client,
-    events: new EventRecorder(kubeConfig, config.POD_NAME, log),
+    client: cluster.writer,
+    events: cluster.events,
     publisher,
-    secrets: new ApiKeySecrets(kubeConfig),
+    secrets: cluster.keys,
     flags,
     environments,
     enqueue: (key) => queue.add(key),
@@ -149,8 +146,10 @@ export async function startOperator(
     synced = true;
     resync = setInterval(resyncAll, config.RESYNC_INTERVAL_MS);
   };
+  if (config.LEADER_ELECTION && !cluster.leaderElection)
+    throw new Error('LEADER_ELECTION needs a Kubernetes API server; set LEADER_ELECTION=false');
   const elector = config.LEADER_ELECTION
-    ? new LeaderElector(kubeConfig, log, {
+    ? cluster.leaderElection!({
         namespace: config.POD_NAMESPACE,
         name: config.LEASE_NAME,
         identity: config.POD_NAME,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   INVALIDATE_CHANNEL,
@@ -6,12 +5,18 @@ import {
   type InvalidationMessage,
 } from '../../../core/src/index.ts';
 
+/** A Redis subscriber connection, or local mode's in-process bus. */
+export interface MessageSubscriber {
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  subscribe(channel: string): Promise<unknown>;
+}
+
 /**
  * Listens on `xc:invalidate` with a dedicated connection (ioredis re-subscribes after reconnecting) and hands
  * each well-formed message to `onMessage`. Malformed messages are logged and dropped.
  */
 export async function subscribeToInvalidations(
-  subscriber: Redis,
+  subscriber: MessageSubscriber,
   log: Logger,
   onMessage: (message: InvalidationMessage) => Promise<void>,
 ): Promise<void> {

@@ -5,12 +5,9 @@ import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
 } from '../../../core/src/index.ts';
+import { SecretNotOursError, type KeyStore } from '../cluster/cluster.ts';
 import type { CustomResource } from './custom-resource.ts';
 import { isNotFound } from './kube-errors.ts';
-
-export class SecretNotOursError extends Error {
-  readonly code = 'XC_ERR_SECRET_NOT_OURS';
-}
 
 const KEY_FIELD = 'apiKey';
 
@@ -18,7 +15,7 @@ const KEY_FIELD = 'apiKey';
  * API-key Secrets: `<environment>-<key>-api-key`, owned by the Environment, labelled as ours. A Secret of that
  * name that we did not make is never touched.
  */
-export class ApiKeySecrets {
+export class ApiKeySecrets implements KeyStore {
   readonly #api: CoreV1Api;
 
   constructor(kubeConfig: KubeConfig) {

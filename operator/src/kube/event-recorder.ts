@@ -1,5 +1,6 @@
 import { EventsV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { EventSink } from '../cluster/cluster.ts';
 import type { CustomResource } from './custom-resource.ts';
 
 const REPORTING_CONTROLLER = 'flags.exclusive-change.io/operator';
@@ -8,7 +9,7 @@ const REPORTING_CONTROLLER = 'flags.exclusive-change.io/operator';
  * Records events.k8s.io Events about our resources. Never throws: callers need not wait, and an Event that
  * cannot be written is logged, not retried.
  */
-export class EventRecorder {
+export class EventRecorder implements EventSink {
   readonly #api: EventsV1Api;
   readonly #instance: string;
   readonly #log: Logger;

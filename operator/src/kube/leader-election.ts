@@ -1,5 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { LeaderElection } from '../cluster/cluster.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 
 export interface LeaderElectionOptions {
@@ -18,7 +19,7 @@ export interface LeaderElectionOptions {
  * expired, renew it every retry period, and give leadership up when renewals fail for the renew deadline.
  * Every write carries the resourceVersion it read, so two candidates never both win.
  */
-export class LeaderElector {
+export class LeaderElector implements LeaderElection {
   readonly #api: CoordinationV1Api;
   readonly #log: Logger;
   readonly #options: Required<LeaderElectionOptions>;

@@ -1,5 +1,6 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../../../core/src/index.ts';
+import { canonicalJson, GROUP, VERSION } from '../../../core/src/index.ts';
+import type { ResourceWriter } from '../cluster/cluster.ts';
 import type { Condition, CustomResource, ResourceStatus } from './custom-resource.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -8,7 +9,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * Reads and patches our custom resources. Every write carries the resourceVersion it was computed from, so a
  * concurrent change makes it fail with 409 (the caller requeues) instead of overwriting.
  */
-export class ResourceClient {
+export class ResourceClient implements ResourceWriter {
   readonly #api: CustomObjectsApi;
 
   constructor(kubeConfig: KubeConfig) {
@@ -75,17 +76,5 @@ export function mergeConditions(
 }
 
 export function sameStatus(a: ResourceStatus | undefined, b: ResourceStatus): boolean {
-  return JSON.stringify(canonical(a ?? {})) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
+  return canonicalJson(a ?? {}) === canonicalJson(b);
 }

@@ -1,10 +1,9 @@
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { GROUP, VERSION } from '../../../core/src/index.ts';
+import type { ResourceSource, WatchHandler } from '../cluster/cluster.ts';
 import type { CustomResource } from './custom-resource.ts';
 import type { ResourceClient } from './resource-client.ts';
-
-export type WatchEvent = 'add' | 'update' | 'delete';
 
 /**
  * A cluster-wide informer for one of our kinds that never goes quiet. client-node reports a failed list or watch
@@ -12,7 +11,7 @@ export type WatchEvent = 'add' | 'update' | 'delete';
  * `start()` resolves even when the first list failed; so every error schedules a restart here (backoff 1 s
  * doubling to 30 s), and `start()` resolves only once a list has actually filled the cache.
  */
-export class ResourceWatcher {
+export class ResourceWatcher implements ResourceSource {
   readonly #informer: Informer<CustomResource> & ObjectCache<CustomResource>;
   readonly #log: Logger;
   readonly #plural: string;
@@ -27,7 +26,7 @@ export class ResourceWatcher {
     client: ResourceClient,
     plural: string,
     log: Logger,
-    onEvent: (event: WatchEvent, resource: CustomResource) => void,
+    onEvent: WatchHandler,
   ) {
     this.#log = log;
     this.#plural = plural;

@@ -5,7 +5,7 @@ import { verifyAuditChain } from '../../../db/src/audit-chain.ts';
 import { findTenant, listFlagSummaries, readAuditPage } from '../../../db/src/operator-writes.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
-import type { ResourceWatcher } from '../kube/resource-watcher.ts';
+import type { ResourceCache } from '../cluster/cluster.ts';
 import type { Principal } from './jwt-verifier.ts';
 
 const PROBLEM = 'https://exclusive-change.io/problems/';
@@ -24,7 +24,7 @@ function problem(reply: FastifyReply, status: number, slug: string, title: strin
 export interface ManagementDeps {
   pool: pg.Pool;
   verify: (token: string) => Promise<Principal | null>;
-  flags: ResourceWatcher;
+  flags: ResourceCache;
 }
 
 /**

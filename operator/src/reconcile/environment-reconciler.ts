@@ -20,7 +20,7 @@ import {
 } from '../../../db/src/operator-writes.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
-import { SecretNotOursError } from '../kube/api-key-secrets.ts';
+import { SecretNotOursError } from '../cluster/cluster.ts';
 import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
   database,

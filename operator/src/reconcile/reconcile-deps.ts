@@ -3,21 +3,19 @@ import type { Logger } from 'pino';
 import { FINALIZER } from '../../../core/src/index.ts';
 import { ensureTenant } from '../../../db/src/operator-writes.ts';
 import type { InvalidationPublisher } from '../invalidation-publisher.ts';
-import type { ApiKeySecrets } from '../kube/api-key-secrets.ts';
+import type { EventSink, KeyStore, ResourceCache, ResourceWriter } from '../cluster/cluster.ts';
 import type { Condition, CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
-import type { EventRecorder } from '../kube/event-recorder.ts';
-import { mergeConditions, sameStatus, type ResourceClient } from '../kube/resource-client.ts';
-import type { ResourceWatcher } from '../kube/resource-watcher.ts';
+import { mergeConditions, sameStatus } from '../kube/resource-client.ts';
 
 /** Everything a reconciler touches, injected by the composition root. */
 export interface ReconcileDeps {
   pool: pg.Pool;
-  client: ResourceClient;
-  events: EventRecorder;
+  client: ResourceWriter;
+  events: EventSink;
   publisher: InvalidationPublisher;
-  secrets: ApiKeySecrets;
-  flags: ResourceWatcher;
-  environments: ResourceWatcher;
+  secrets: KeyStore;
+  flags: ResourceCache;
+  environments: ResourceCache;
   enqueue: (key: string) => void;
   /** Tenant ids by namespace: a tenant, once created, keeps its id. */
   tenants: Map<string, string>;

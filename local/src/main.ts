@@ -1,0 +1,65 @@
+// `npm start`: the whole system in one process on embedded defaults. Configuration, logging, signals, and the
+// lines a user copies; the wiring is in local-stack.ts.
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { FEATURE_FLAGS } from '../../core/src/index.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+
+interface KeyEntry {
+  namespace: string;
+  environment: string;
+  name: string;
+  key: string;
+}
+
+async function banner(stack: LocalStack): Promise<string> {
+  const keys = JSON.parse(await readFile(stack.keysFile, 'utf8')) as KeyEntry[];
+  const lines = [
+    'Exclusive-Change is running (local mode).',
+    `  evaluator  ${stack.evaluatorUrl}  (OpenAPI: ${stack.evaluatorUrl}/docs)`,
+    `  manifests  ${relative(process.cwd(), stack.manifests) || '.'}/  (save a file: evaluations follow within a second)`,
+    `  API keys   ${relative(process.cwd(), stack.keysFile)}`,
+  ];
+  const key = keys[0];
+  const flag = key && stack.cluster.resources(FEATURE_FLAGS.kind, key.namespace)[0];
+  if (key && flag) {
+    const flagKey = (flag.spec as { key?: string }).key ?? flag.metadata.name;
+    lines.push(
+      `Evaluate ${flagKey} for a user in ${key.namespace}/${key.environment}:`,
+      `  curl -s -X POST ${stack.evaluatorUrl}/ofrep/v1/evaluate/flags/${flagKey} -H 'Authorization: Bearer ${key.key}' -H 'Content-Type: application/json' -d '{"context":{"targetingKey":"user-1","user_id":"user-1"}}'`,
+    );
+  } else lines.push('No Environment with an API key is declared yet: add one to the manifests directory.');
+  return lines.join('\n');
+}
+
+try {
+  const { values } = parseArgs({ options: { manifests: { type: 'string', short: 'm' } } });
+  const config = loadConfig(process.env, values.manifests);
+  const log = pino({ level: config.LOG_LEVEL });
+  const stack = await startLocalStack(config, log, process.env);
+  console.log(await banner(stack));
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}

@@ -1,0 +1,112 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import {
+  ENVIRONMENTS,
+  FEATURE_FLAGS,
+  formatIssues,
+  GROUP,
+  validateEnvironmentSpec,
+  validateFeatureFlagSpec,
+  VERSION,
+  type Validated,
+} from '../../../core/src/index.ts';
+
+/** One FeatureFlag or Environment as a manifest declares it. */
+export interface DeclaredResource {
+  kind: string;
+  namespace: string;
+  name: string;
+  spec: Record<string, unknown>;
+  labels: Record<string, string>;
+  /** The file it came from, relative to the manifests directory. */
+  file: string;
+}
+
+export interface ManifestReading {
+  resources: DeclaredResource[];
+  /** Files that could not be read or parsed: what they declared before stays as it was. */
+  unreadable: Set<string>;
+  /** What was refused, as `kubectl apply` would refuse it. */
+  problems: string[];
+  /** Resources (`kind/namespace/name`) declared with a spec that was refused: what they were stays as it was. */
+  refused: Set<string>;
+}
+
+const API_VERSION = `${GROUP}/${VERSION}`;
+const KINDS = new Map<string, (spec: unknown) => Validated<unknown>>([
+  [FEATURE_FLAGS.kind, validateFeatureFlagSpec],
+  [ENVIRONMENTS.kind, validateEnvironmentSpec],
+]);
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Reads every `.yaml`, `.yml` and `.json` file under `directory` (multi-document YAML included) and keeps our
+ * kinds; other kinds (a Namespace, say) are ignored, as a cluster would hold them elsewhere. A resource whose
+ * spec the CRD would refuse is reported and left out.
+ */
+export async function readManifests(directory: string): Promise<ManifestReading> {
+  const reading: ManifestReading = { resources: [], unreadable: new Set(), problems: [], refused: new Set() };
+  const seen = new Set<string>();
+  const files = (await readdir(directory, { recursive: true }))
+    .filter((file) => /\.(ya?ml|json)$/.test(file))
+    .sort();
+  for (const file of files) {
+    const path = join(directory, file);
+    const name = relative(directory, path);
+    let documents;
+    try {
+      documents = parseAllDocuments(await readFile(path, 'utf8'));
+    } catch (error) {
+      reading.unreadable.add(name);
+      reading.problems.push(`${name}: ${(error as Error).message}`);
+      continue;
+    }
+    const broken = (Array.isArray(documents) ? documents : [documents]).find((doc) => doc.errors.length > 0);
+    if (broken || !Array.isArray(documents)) {
+      reading.unreadable.add(name);
+      reading.problems.push(`${name}: ${broken?.errors[0]?.message ?? 'not YAML'}`);
+      continue;
+    }
+    for (const document of documents) {
+      const declared = declaredResource(document.toJS(), name, reading);
+      if (!declared) continue;
+      const id = `${declared.kind}/${declared.namespace}/${declared.name}`;
+      if (seen.has(id)) {
+        reading.problems.push(`${name}: ${id} is declared twice; the first declaration wins`);
+        continue;
+      }
+      seen.add(id);
+      reading.resources.push(declared);
+    }
+  }
+  return reading;
+}
+
+function declaredResource(value: unknown, file: string, reading: ManifestReading): DeclaredResource | null {
+  if (!value || typeof value !== 'object') return null;
+  const { apiVersion, kind, metadata, spec } = value as Record<string, unknown>;
+  const validate = typeof kind === 'string' ? KINDS.get(kind) : undefined;
+  if (apiVersion !== API_VERSION || !validate) return null;
+  const meta = (metadata ?? {}) as Record<string, unknown>;
+  const name = meta.name;
+  const namespace = meta.namespace ?? 'default';
+  const where = `${file}: ${kind} ${String(namespace)}/${String(name)}`;
+  if (
+    typeof name !== 'string' ||
+    !NAME.test(name) ||
+    typeof namespace !== 'string' ||
+    !NAME.test(namespace)
+  ) {
+    reading.problems.push(`${where}: metadata.name and metadata.namespace must be DNS labels`);
+    return null;
+  }
+  const validated = validate(spec);
+  if (!validated.ok) {
+    reading.problems.push(`${where}: ${formatIssues(validated.issues)}`);
+    reading.refused.add(`${kind}/${namespace}/${name}`);
+    return null;
+  }
+  const labels = (meta.labels ?? {}) as Record<string, string>;
+  return { kind: kind as string, namespace, name, spec: spec as Record<string, unknown>, labels, file };
+}

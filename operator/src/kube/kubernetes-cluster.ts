@@ -1,0 +1,21 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Cluster, LeaseOptions, WatchHandler } from '../cluster/cluster.ts';
+import { ApiKeySecrets } from './api-key-secrets.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { LeaderElector } from './leader-election.ts';
+import { ResourceClient } from './resource-client.ts';
+import { ResourceWatcher } from './resource-watcher.ts';
+
+/** The operator's view of a Kubernetes API server: informers, status and finalizer patches, Events, Secrets, Leases. */
+export function kubernetesCluster(kubeConfig: KubeConfig, instance: string, log: Logger): Cluster {
+  const writer = new ResourceClient(kubeConfig);
+  return {
+    writer,
+    events: new EventRecorder(kubeConfig, instance, log),
+    keys: new ApiKeySecrets(kubeConfig),
+    watch: (plural: string, onEvent: WatchHandler) =>
+      new ResourceWatcher(kubeConfig, writer, plural, log, onEvent),
+    leaderElection: (options: LeaseOptions) => new LeaderElector(kubeConfig, log, options),
+  };
+}

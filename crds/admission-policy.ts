@@ -45,13 +45,13 @@ const validations = [
 
 const NAME = `featureflags.${GROUP}`;
 
-/** The policy and its binding (applied to every namespace). */
-export function admissionPolicy() {
+/** The policy and its binding (applied to every namespace); the Helm chart names them after its release. */
+export function admissionPolicy(name = NAME) {
   return [
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: NAME },
+      metadata: { name },
       spec: {
         failurePolicy: 'Fail',
         matchConstraints: {
@@ -70,8 +70,8 @@ export function admissionPolicy() {
     {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicyBinding',
-      metadata: { name: NAME },
-      spec: { policyName: NAME, validationActions: ['Deny'] },
+      metadata: { name },
+      spec: { policyName: name, validationActions: ['Deny'] },
     },
   ];
 }

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 eval "$(tests/services/services.sh up)" || { echo "could not start the test services" >&2; exit 1; }
 eval "$(tests/control-plane/control-plane.sh up)" || { echo "could not start the Kubernetes control plane" >&2; exit 1; }
+go_tools=$(tests/tools/build-go-tools.sh) || { echo "could not build helm and actionlint" >&2; exit 1; }
+export XC_HELM="$go_tools/helm" XC_ACTIONLINT="$go_tools/actionlint"
 cleanup() {
   if [ "${XC_CONTROL_PLANE_STARTED:-}" = 1 ]; then tests/control-plane/control-plane.sh down; fi
   if [ "${XC_SERVICES_STARTED:-}" = 1 ]; then tests/services/services.sh down; fi

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import { kubectl } from '../support/kubectl.ts';
+import { tool } from '../support/tools.ts';
+
+// The Helm chart against the real test control plane: lint, schema, server-side dry run of everything it
+// renders (Pod Security "restricted" warnings included), then a real install and uninstall.
+
+const CHART = 'charts/exclusive-change';
+const ALL_FEATURES = `${CHART}/ci/all-features-values.yaml`;
+const suffix = randomBytes(3).toString('hex');
+const namespace = `xc-chart-${suffix}`;
+const tenants = ['shop', 'games'];
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+const helm = (args: string[]) => tool('XC_HELM', args);
+
+interface Container {
+  securityContext: unknown;
+  resources: { limits: { memory?: string } };
+  readinessProbe: { httpGet: { path: string } };
+  env: { name: string; value?: string; valueFrom?: unknown }[];
+}
+interface PodSpec {
+  securityContext: unknown;
+  automountServiceAccountToken?: boolean;
+  containers: Container[];
+}
+const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+
+async function render(args: string[] = []): Promise<{ text: string; objects: K8sObject[] }> {
+  const result = await helm(['template', 'xc', CHART, '-n', namespace, '--kube-version', '1.35.4', ...args]);
+  if (!result.ok) throw new Error(result.out);
+  const objects = parseAllDocuments(result.stdout)
+    .map((document) => document.toJS() as K8sObject | null)
+    .filter((object): object is K8sObject => object !== null);
+  return { text: result.stdout, objects };
+}
+
+async function createNamespace(name: string): Promise<void> {
+  const manifest = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      },
+    },
+  });
+  const result = await kubectl(['apply', '-f', '-'], manifest);
+  if (!result.ok) throw new Error(result.out);
+}
+
+beforeAll(async () => {
+  for (const name of [namespace, ...tenants]) await createNamespace(name);
+});
+
+afterAll(async () => {
+  await helm(['uninstall', 'xc', '-n', namespace]);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+});
+
+describe('charts/exclusive-change', () => {
+  it('passes helm lint --strict with the defaults and with every option on', async () => {
+    for (const values of [[], ['-f', ALL_FEATURES]]) {
+      const result = await helm(['lint', '--strict', CHART, ...values]);
+      expect(result.out).toContain('0 chart(s) failed');
+      expect(result.ok).toBe(true);
+    }
+  });
+
+  it('refuses values its schema does not describe, naming the field', async () => {
+    const zero = await helm([
+      'template',
+      'xc',
+      CHART,
+      '--kube-version',
+      '1.35.4',
+      '--set',
+      'evaluator.replicas=0',
+    ]);
+    expect(zero.ok).toBe(false);
+    expect(zero.out).toContain('/evaluator/replicas');
+    const typo = await helm([
+      'template',
+      'xc',
+      CHART,
+      '--kube-version',
+      '1.35.4',
+      '--set',
+      'evaluator.replica=2',
+    ]);
+    expect(typo.ok).toBe(false);
+    expect(typo.out).toContain('replica');
+    const noSecret = await helm([
+      'template',
+      'xc',
+      CHART,
+      '--kube-version',
+      '1.35.4',
+      '--set',
+      'database.existingSecret=',
+    ]);
+    expect(noSecret.ok).toBe(false);
+  });
+
+  it('renders output the API server accepts, CRDs included, with no Pod Security warning', async () => {
+    for (const values of [[], ['-f', ALL_FEATURES, '--set', 'serviceMonitor.enabled=false']]) {
+      const { text } = await render(['--include-crds', ...values]);
+      const result = await kubectl(['apply', '--dry-run=server', '-f', '-'], text);
+      expect(result.out).not.toMatch(/PodSecurity/);
+      expect(result.ok).toBe(true);
+    }
+  });
+
+  it('runs every container non-root, read-only, with no capabilities and the runtime seccomp profile', async () => {
+    const { objects } = await render(['-f', ALL_FEATURES]);
+    const deployments = objects.filter((object) => object.kind === 'Deployment');
+    expect(deployments.map((deployment) => deployment.metadata.name).sort()).toEqual([
+      'xc-exclusive-change-evaluator',
+      'xc-exclusive-change-operator',
+    ]);
+    for (const deployment of deployments) {
+      const pod = podSpec(deployment);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      for (const container of pod.containers) {
+        expect(container.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(container.resources.limits.memory).toBeDefined();
+        expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+        const env = new Map(container.env.map((entry) => [entry.name, entry]));
+        expect(env.get('DATABASE_URL')).toMatchObject({ valueFrom: { secretKeyRef: { key: 'url' } } });
+        expect(env.get('NODE_OPTIONS')).toMatchObject({
+          value: expect.stringMatching(/^--max-old-space-size=\d+$/),
+        });
+      }
+    }
+    const evaluator = deployments.find((deployment) => deployment.metadata.name.endsWith('evaluator'))!;
+    expect(podSpec(evaluator).automountServiceAccountToken).toBe(false);
+  });
+
+  it('grants the operator no list or watch of Secrets, and Secrets only in watched namespaces when given', async () => {
+    const { objects } = await render(['-f', ALL_FEATURES]);
+    const rules = objects
+      .filter((object) => object.kind === 'ClusterRole' || object.kind === 'Role')
+      .flatMap((role) => (role as unknown as { rules: { resources: string[]; verbs: string[] }[] }).rules);
+    const secretVerbs = rules
+      .filter((rule) => rule.resources.includes('secrets'))
+      .flatMap((rule) => rule.verbs);
+    expect(secretVerbs.sort()).toEqual(['create', 'delete', 'get']);
+    expect(rules.flatMap((rule) => rule.verbs)).not.toContain('*');
+    const tenantBindings = objects.filter(
+      (object) => object.kind === 'RoleBinding' && object.metadata.name.endsWith('-tenants'),
+    );
+    expect(tenantBindings.map((binding) => binding.metadata.namespace).sort()).toEqual(['games', 'shop']);
+    expect(
+      objects.some(
+        (object) => object.kind === 'ClusterRoleBinding' && object.metadata.name.endsWith('-tenants'),
+      ),
+    ).toBe(false);
+  });
+
+  it('points each ServiceMonitor at a Service it selects', async () => {
+    const { objects } = await render(['-f', ALL_FEATURES]);
+    const services = objects.filter((object) => object.kind === 'Service');
+    const monitors = objects.filter((object) => object.kind === 'ServiceMonitor');
+    expect(monitors).toHaveLength(2);
+    for (const monitor of monitors) {
+      const selector = (monitor.spec as { selector: { matchLabels: Record<string, string> } }).selector
+        .matchLabels;
+      const selected = services.filter((service) =>
+        Object.entries(selector).every(([key, value]) => service.metadata.labels?.[key] === value),
+      );
+      expect(selected).toHaveLength(1);
+    }
+  });
+
+  it('installs every object into the control plane, and uninstall removes them and keeps the CRDs', async () => {
+    const install = await helm([
+      'install',
+      'xc',
+      CHART,
+      '-n',
+      namespace,
+      '-f',
+      ALL_FEATURES,
+      '--set',
+      'serviceMonitor.enabled=false',
+    ]);
+    expect(install.out).toContain('STATUS: deployed');
+    const manifest = await helm(['get', 'manifest', 'xc', '-n', namespace]);
+    const objects = parseAllDocuments(manifest.stdout)
+      .map((document) => document.toJS() as K8sObject | null)
+      .filter((object): object is K8sObject => object !== null);
+    expect(objects.length).toBeGreaterThanOrEqual(15);
+    const get = (object: K8sObject) =>
+      kubectl([
+        'get',
+        `${object.kind}.${object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : ''}`.replace(
+          /\.$/,
+          '',
+        ),
+        object.metadata.name,
+        ...(object.metadata.namespace || isNamespaced(object)
+          ? ['-n', object.metadata.namespace ?? namespace]
+          : []),
+        '-o',
+        'name',
+      ]);
+    for (const object of objects)
+      expect({ object: object.metadata.name, found: (await get(object)).ok }).toEqual({
+        object: object.metadata.name,
+        found: true,
+      });
+
+    const uninstall = await helm(['uninstall', 'xc', '-n', namespace, '--wait']);
+    expect(uninstall.ok).toBe(true);
+    for (const object of objects)
+      expect({ object: object.metadata.name, found: (await get(object)).ok }).toEqual({
+        object: object.metadata.name,
+        found: false,
+      });
+    for (const crd of ['featureflags.flags.exclusive-change.io', 'environments.flags.exclusive-change.io'])
+      expect((await kubectl(['get', 'crd', crd, '-o', 'name'])).ok).toBe(true);
+  });
+});
+
+const CLUSTER_SCOPED = new Set([
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'CustomResourceDefinition',
+  'Namespace',
+]);
+const isNamespaced = (object: K8sObject) => !CLUSTER_SCOPED.has(object.kind);

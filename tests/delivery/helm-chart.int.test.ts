@@ -122,6 +122,19 @@ describe('charts/exclusive-change', () => {
     }
   });
 
+  it('accepts the throwaway Postgres and Redis the kind end-to-end run installs', async () => {
+    const result = await kubectl([
+      'apply',
+      '--dry-run=server',
+      '-n',
+      'shop',
+      '-f',
+      'tests/e2e-kind/dependencies.yaml',
+    ]);
+    expect(result.out).toContain('deployment.apps/postgres created (server dry run)');
+    expect(result.ok).toBe(true);
+  });
+
   it('runs every container non-root, read-only, with no capabilities and the runtime seccomp profile', async () => {
     const { objects } = await render(['-f', ALL_FEATURES]);
     const deployments = objects.filter((object) => object.kind === 'Deployment');

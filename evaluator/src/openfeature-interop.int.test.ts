@@ -94,6 +94,15 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
     });
   });
 
+  it('reports TYPE_MISMATCH when asked for another type, and returns the caller default', async () => {
+    expect(await client().getStringDetails('new-checkout', 'fallback', { targetingKey: 'u1' })).toMatchObject(
+      {
+        value: 'fallback',
+        errorCode: 'TYPE_MISMATCH',
+      },
+    );
+  });
+
   it('reports FLAG_NOT_FOUND and returns the caller default', async () => {
     expect(await client().getStringDetails('no-such-flag', 'fallback', { targetingKey: 'u1' })).toMatchObject(
       { value: 'fallback', errorCode: 'FLAG_NOT_FOUND' },

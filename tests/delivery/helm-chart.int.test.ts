@@ -11,7 +11,9 @@ const CHART = 'charts/exclusive-change';
 const ALL_FEATURES = `${CHART}/ci/all-features-values.yaml`;
 const suffix = randomBytes(3).toString('hex');
 const namespace = `xc-chart-${suffix}`;
-const tenants = ['shop', 'games'];
+const tenants = [`xc-games-${suffix}`, `xc-shop-${suffix}`];
+// The all-features values name tenants shop and games; these tests use their own.
+const WATCHED = ['--set', `operator.watchNamespaces={${tenants.join(',')}}`];
 
 interface K8sObject {
   apiVersion: string;
@@ -66,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await helm(['uninstall', 'xc', '-n', namespace]);
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  for (const name of [namespace, ...tenants]) await kubectl(['delete', 'namespace', name, '--wait=false']);
 });
 
 describe('charts/exclusive-change', () => {
@@ -114,7 +116,7 @@ describe('charts/exclusive-change', () => {
   });
 
   it('renders output the API server accepts, CRDs included, with no Pod Security warning', async () => {
-    for (const values of [[], ['-f', ALL_FEATURES, '--set', 'serviceMonitor.enabled=false']]) {
+    for (const values of [[], ['-f', ALL_FEATURES, ...WATCHED, '--set', 'serviceMonitor.enabled=false']]) {
       const { text } = await render(['--include-crds', ...values]);
       const result = await kubectl(['apply', '--dry-run=server', '-f', '-'], text);
       expect(result.out).not.toMatch(/PodSecurity/);
@@ -170,7 +172,7 @@ describe('charts/exclusive-change', () => {
   });
 
   it('grants the operator no list or watch of Secrets, and Secrets only in watched namespaces when given', async () => {
-    const { objects } = await render(['-f', ALL_FEATURES]);
+    const { objects } = await render(['-f', ALL_FEATURES, ...WATCHED]);
     const rules = objects
       .filter((object) => object.kind === 'ClusterRole' || object.kind === 'Role')
       .flatMap((role) => (role as unknown as { rules: { resources: string[]; verbs: string[] }[] }).rules);
@@ -182,7 +184,7 @@ describe('charts/exclusive-change', () => {
     const tenantBindings = objects.filter(
       (object) => object.kind === 'RoleBinding' && object.metadata.name.endsWith('-tenants'),
     );
-    expect(tenantBindings.map((binding) => binding.metadata.namespace).sort()).toEqual(['games', 'shop']);
+    expect(tenantBindings.map((binding) => binding.metadata.namespace).sort()).toEqual(tenants);
     expect(
       objects.some(
         (object) => object.kind === 'ClusterRoleBinding' && object.metadata.name.endsWith('-tenants'),
@@ -214,6 +216,7 @@ describe('charts/exclusive-change', () => {
       namespace,
       '-f',
       ALL_FEATURES,
+      ...WATCHED,
       '--set',
       'serviceMonitor.enabled=false',
     ]);

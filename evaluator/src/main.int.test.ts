@@ -69,7 +69,7 @@ describe('evaluator/src/main.ts', () => {
     expect(await evaluation.json()).toMatchObject({ key: 'banner', value: 'A' });
     main.child.kill('SIGTERM');
     expect(await main.exited).toBe(0);
-    expect(main.output()).toContain('draining');
+    expect(main.output()).toContain('stopping: draining in-flight work');
     expect(main.output()).not.toContain(key);
   });
 });

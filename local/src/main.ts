@@ -5,7 +5,8 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { FEATURE_FLAGS } from '../../core/src/index.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { runService } from '../../runtime/src/run-service.ts';
+import { loadConfig } from './config.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
 
 interface KeyEntry {
@@ -35,31 +36,11 @@ async function banner(stack: LocalStack): Promise<string> {
   return lines.join('\n');
 }
 
-try {
+await runService(async () => {
   const { values } = parseArgs({ options: { manifests: { type: 'string', short: 'm' } } });
   const config = loadConfig(process.env, values.manifests);
   const log = pino({ level: config.LOG_LEVEL });
   const stack = await startLocalStack(config, log, process.env);
   console.log(await banner(stack));
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    stack.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+  return { log, stop: () => stack.stop() };
+});

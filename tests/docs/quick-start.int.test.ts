@@ -91,7 +91,7 @@ describe('local quick start', () => {
     );
     process.kill(-child!.pid!, 'SIGINT'); // the terminal's Ctrl-C signals the whole process group
     expect(await exited).toBe('SIGINT'); // npm re-raises the signal; the stack itself logs a clean stop
-    expect(output).toContain('"msg":"stopping"');
+    expect(output).toContain('"msg":"stopping: draining in-flight work"');
     expect(output).not.toContain('shutdown failed');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });

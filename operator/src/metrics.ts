@@ -18,6 +18,12 @@ export function createOperatorMetrics(queueDepth: () => number) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
+    propagation: new Histogram({
+      name: 'xc_operator_propagation_seconds',
+      help: 'From a FeatureFlag change committed to every live evaluator serving it.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'xc_operator_queue_depth',
       help: 'Keys waiting or scheduled for retry.',

@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ENVIRONMENTS, FEATURE_FLAGS } from '../../core/src/index.ts';
+import { ENVIRONMENTS, FEATURE_FLAGS, SERVED_LIVENESS_MS } from '../../core/src/index.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
 import { migrate } from '../../db/src/migrate.ts';
 import type { OperatorConfig } from './config.ts';
@@ -17,7 +17,10 @@ import { createOperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue/work-queue.ts';
 import { reconcileEnvironment } from './reconcile/environment-reconciler.ts';
 import { reconcileFeatureFlag } from './reconcile/feature-flag-reconciler.ts';
-import type { ReconcileDeps } from './reconcile/reconcile-deps.ts';
+import { updateStatus, type ReconcileDeps } from './reconcile/reconcile-deps.ts';
+import { PropagationTracker } from './propagation/propagation-tracker.ts';
+import { readServedRevisions } from './propagation/served-revisions.ts';
+import { isNotFound } from './kube/kube-errors.ts';
 
 export interface RunningOperator {
   url: string;
@@ -122,8 +125,36 @@ export async function startOperator(
   };
   const flags = cluster.watch(FEATURE_FLAGS.plural, enqueueFrom(FEATURE_FLAGS.kind));
   const environments = cluster.watch(ENVIRONMENTS.plural, enqueueFrom(ENVIRONMENTS.kind));
+  const propagation = redis
+    ? new PropagationTracker({
+        readServed: (environmentIds) => readServedRevisions(redis, environmentIds),
+        report: async (tracked, verdict) => {
+          const resource = flags.get(tracked.namespace, tracked.name);
+          if (!resource || resource.metadata.generation !== tracked.generation) return true;
+          try {
+            await updateStatus(deps, FEATURE_FLAGS.plural, resource, [
+              {
+                type: 'Propagated',
+                status: 'True',
+                reason: 'Served',
+                message: `served by ${verdict.evaluators} live evaluator(s)`,
+              },
+            ]);
+          } catch (error) {
+            if (isNotFound(error)) return true;
+            log.debug({ err: error, flag: tracked.key }, 'Propagated not written yet; retrying');
+            return false;
+          }
+          metrics.propagation.observe((Date.now() - tracked.since) / 1000);
+          return true;
+        },
+        log,
+        livenessMs: SERVED_LIVENESS_MS,
+      })
+    : undefined;
   const deps: ReconcileDeps = {
     pool,
+    propagation,
     client: cluster.writer,
     events: cluster.events,
     publisher,
@@ -193,6 +224,7 @@ export async function startOperator(
     leading: () => (elector ? elector.leading : true),
     async stop() {
       if (resync) clearInterval(resync);
+      propagation?.stop();
       await elector?.stop();
       await Promise.all([flags.stop(), environments.stop()]);
       queue.stop();

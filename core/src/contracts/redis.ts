@@ -13,8 +13,13 @@ export const SNAPSHOT_TTL_SECONDS = 30;
 
 /** Hash: field = evaluator replica id, value = ServedRevision JSON; the operator reads it to report Propagated. */
 export const servedKey = (environmentId: string): string => `xc:served:${environmentId}`;
-/** A replica that has not refreshed its entry for this long is not live. */
+/** The hash expires this long after any replica last wrote to it. */
 export const SERVED_TTL_SECONDS = 60;
+/**
+ * A replica whose entry is older than this is not live (three of the evaluators' default 10 s heartbeats):
+ * a dead replica's field outlives it while the others keep refreshing the hash.
+ */
+export const SERVED_LIVENESS_MS = 30_000;
 
 export const invalidationMessageSchema = z.object({
   tenantId: z.uuid(),

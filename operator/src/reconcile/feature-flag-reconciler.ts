@@ -4,11 +4,12 @@ import {
   isJsonObject,
   planFlag,
   type InvalidationMessage,
+  type PropagationTarget,
 } from '../../../core/src/index.ts';
 import { archiveFlag, listEnvironments, readFlag, writeFlag } from '../../../db/src/operator-writes.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
-import { lastSpecManager, type CustomResource } from '../kube/custom-resource.ts';
+import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
   database,
   DatabaseUnavailableError,
@@ -45,6 +46,8 @@ export async function reconcileFeatureFlag(
     state: 'invalid' | 'conflict' | 'unchanged' | 'written';
     detail: string;
     revisions: { name: string; revision: number }[];
+    /** Environment ids by name, as the transaction saw them. */
+    ids?: Map<string, string>;
   };
   try {
     outcome = await database(() =>
@@ -67,8 +70,9 @@ export async function reconcileFeatureFlag(
               detail: `key "${plan.key}" belongs to another FeatureFlag in this namespace`,
               revisions: [],
             };
+          const ids = new Map(environments.map((environment) => [environment.key, environment.id]));
           if (plan.kind === 'unchanged')
-            return { state: 'unchanged' as const, detail: 'up to date', revisions: [] };
+            return { state: 'unchanged' as const, detail: 'up to date', revisions: [], ids };
           const revisions = await writeFlag(
             scoped,
             {
@@ -94,6 +98,7 @@ export async function reconcileFeatureFlag(
               name: names.get(config.environmentId)!,
               revision: revisions.get(config.environmentId)!,
             })),
+            ids,
           };
         });
       }),
@@ -118,6 +123,7 @@ export async function reconcileFeatureFlag(
     outcome.state === 'written'
       ? { environments: outcome.revisions.sort((a, b) => a.name.localeCompare(b.name)) }
       : {};
+  const targets = deps.propagation ? propagationTargets(resource, outcome) : null;
   await updateStatus(
     deps,
     plural,
@@ -130,16 +136,57 @@ export async function reconcileFeatureFlag(
         reason: 'Synced',
         message: 'written to Postgres and announced to evaluators',
       },
+      ...(targets ? [PROPAGATING] : []),
     ],
     extra,
   );
+  if (targets)
+    deps.propagation!.track({
+      key: resourceKey(FEATURE_FLAGS.kind, resource.metadata.namespace, resource.metadata.name),
+      namespace: resource.metadata.namespace,
+      name: resource.metadata.name,
+      generation: resource.metadata.generation,
+      targets,
+    });
   if (outcome.state === 'written') void deps.events.record(resource, 'Normal', 'Synced', outcome.detail);
+}
+
+const PROPAGATING = {
+  type: 'Propagated',
+  status: 'False',
+  reason: 'Propagating',
+  message: 'waiting for every live evaluator to serve this generation',
+} as const;
+
+/**
+ * The environment revisions this generation lives in, when its propagation is still to be confirmed: just
+ * written, or unchanged but not yet reported Propagated (after an operator restart, say).
+ */
+function propagationTargets(
+  resource: CustomResource,
+  outcome: { state: string; revisions: { name: string; revision: number }[]; ids?: Map<string, string> },
+): PropagationTarget[] | null {
+  const { generation } = resource.metadata;
+  let revisions = outcome.revisions;
+  if (outcome.state === 'unchanged') {
+    const propagated = resource.status?.conditions?.find((condition) => condition.type === 'Propagated');
+    if (propagated?.status === 'True' && propagated.observedGeneration === generation) return null;
+    if (resource.status?.observedGeneration !== generation) return null;
+    revisions = (resource.status?.environments ?? []) as { name: string; revision: number }[];
+  } else if (outcome.state !== 'written') return null;
+  const targets: PropagationTarget[] = [];
+  for (const { name, revision } of revisions) {
+    const environmentId = outcome.ids?.get(name);
+    if (environmentId) targets.push({ environmentId, revision });
+  }
+  return targets;
 }
 
 /** Deletion: archive the flag (its row stays for the audit trail), announce it, then let the resource go. */
 async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<void> {
   if (!hasFinalizer(resource)) return;
   const { namespace, name, uid } = resource.metadata;
+  deps.propagation?.forget(resourceKey(FEATURE_FLAGS.kind, namespace, name));
   const messages = await database(() =>
     withClient(deps.pool, async (client) => {
       const tenantId = await tenantOf(deps, client, namespace);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { FINALIZER } from '../../../core/src/index.ts';
 import { ensureTenant } from '../../../db/src/operator-writes.ts';
 import type { InvalidationPublisher } from '../invalidation-publisher.ts';
+import type { PropagationTracker } from '../propagation/propagation-tracker.ts';
 import type { EventSink, KeyStore, ResourceCache, ResourceWriter } from '../cluster/cluster.ts';
 import type { Condition, CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
 import { mergeConditions, sameStatus } from '../kube/resource-client.ts';
@@ -17,6 +18,8 @@ export interface ReconcileDeps {
   flags: ResourceCache;
   environments: ResourceCache;
   enqueue: (key: string) => void;
+  /** Reports Propagated once evaluators serve a change; absent without Redis (nothing to read it from). */
+  propagation?: PropagationTracker;
   /** Tenant ids by namespace: a tenant, once created, keeps its id. */
   tenants: Map<string, string>;
   log: Logger;

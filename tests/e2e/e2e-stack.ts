@@ -1,0 +1,280 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { eventually } from '../support/eventually.ts';
+import { kubectl, kubectlJson } from '../support/kubectl.ts';
+import { freePort } from '../support/processes.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { adminUrl, createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+// The whole system as separate processes, as a cluster runs it: the real control plane (from npm test), an
+// operator process, evaluator processes, a Redis server of the stack's own (so it can be killed without
+// touching the suites that share the test Redis) and Postgres behind a proxy (so it can be "stopped" for this
+// stack alone). Used by the end-to-end and chaos suites and by bench/propagation.
+
+export interface ProcessHandle {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+export interface E2EStackOptions {
+  evaluators?: number;
+  /** Evaluator revision poll; the product default is 30 s. */
+  pollIntervalMs?: number;
+  operatorEnv?: Record<string, string>;
+  /** Where the operator reaches the API server (a second API server for the restart case). */
+  kubeconfig?: string;
+}
+
+function capture(child: ChildProcess): () => string {
+  let text = '';
+  const append = (chunk: Buffer) => {
+    text += chunk.toString();
+    if (text.length > 4_000_000) text = text.slice(-2_000_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return () => text;
+}
+
+async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  port: number,
+): Promise<ProcessHandle> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = capture(child);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output()}`);
+    const ready = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { child, url, output };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${script} did not come up: ${output()}`);
+}
+
+/** A redis-server of its own, on a fixed port so it can be killed and started again. */
+export class OwnRedis {
+  readonly port: number;
+  readonly #dir: string;
+  #child: ChildProcess | null = null;
+
+  constructor(port: number, dir: string) {
+    this.port = port;
+    this.#dir = dir;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const binary = process.env.XC_REDIS_SERVER ?? 'redis-server';
+    this.#child = spawn(
+      binary,
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.#dir,
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const { Redis } = await import('ioredis');
+    await eventually(
+      async () => {
+        const probe = new Redis(this.url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } catch {
+          return false;
+        } finally {
+          probe.disconnect();
+        }
+      },
+      (up) => up,
+      10_000,
+    );
+  }
+
+  /** SIGKILL: the server dies with every connection. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export class E2EStack {
+  readonly namespace = `e2e-${randomBytes(4).toString('hex')}`;
+  readonly database: TestDatabase;
+  readonly redis: OwnRedis;
+  readonly postgres: TcpProxy;
+  readonly evaluators: ProcessHandle[] = [];
+  operators: ProcessHandle[] = [];
+  readonly #options: E2EStackOptions;
+  readonly #dir: string;
+  #owner: pg.Client | null = null;
+
+  private constructor(
+    options: E2EStackOptions,
+    database: TestDatabase,
+    redis: OwnRedis,
+    postgres: TcpProxy,
+    dir: string,
+  ) {
+    this.#options = options;
+    this.database = database;
+    this.redis = redis;
+    this.postgres = postgres;
+    this.#dir = dir;
+  }
+
+  static async start(options: E2EStackOptions = {}): Promise<E2EStack> {
+    const dir = await mkdtemp(join(tmpdir(), 'xc-e2e-'));
+    const database = await createTestDatabase();
+    const redis = new OwnRedis(await freePort(), dir);
+    await redis.start();
+    const target = new URL(adminUrl());
+    const postgres = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    await postgres.start();
+    const stack = new E2EStack(options, database, redis, postgres, dir);
+    const created = await kubectl(['create', 'namespace', stack.namespace]);
+    if (!created.ok) throw new Error(created.out);
+    await stack.startOperator();
+    for (let i = 0; i < (options.evaluators ?? 2); i++) await stack.startEvaluator();
+    return stack;
+  }
+
+  /** The database URL as the apps see it: through the proxy. */
+  get databaseUrl(): string {
+    const url = new URL(this.database.url);
+    url.port = String(this.postgres.port);
+    return url.toString();
+  }
+
+  async startOperator(env: Record<string, string> = {}): Promise<ProcessHandle> {
+    const operator = await startProcess(
+      'operator/src/main.ts',
+      {
+        DATABASE_URL: this.databaseUrl,
+        REDIS_URL: this.redis.url,
+        WATCH_NAMESPACES: this.namespace,
+        POD_NAMESPACE: this.namespace,
+        POD_NAME: `operator-${this.operators.length}`,
+        LEADER_ELECTION: 'false',
+        LOG_LEVEL: 'warn',
+        ...(this.#options.kubeconfig ? { KUBECONFIG: this.#options.kubeconfig } : {}),
+        ...this.#options.operatorEnv,
+        ...env,
+      },
+      await freePort(),
+    );
+    this.operators.push(operator);
+    return operator;
+  }
+
+  async startEvaluator(): Promise<ProcessHandle> {
+    const evaluator = await startProcess(
+      'evaluator/src/main.ts',
+      {
+        DATABASE_URL: this.databaseUrl,
+        REDIS_URL: this.redis.url,
+        REPLICA_ID: `evaluator-${this.evaluators.length}`,
+        REVISION_POLL_INTERVAL_MS: String(this.#options.pollIntervalMs ?? 30_000),
+        SERVED_HEARTBEAT_MS: '1000',
+        RATE_LIMIT_PER_MINUTE: '0',
+        DOCS_UI: 'false',
+        LOG_LEVEL: 'info',
+      },
+      await freePort(),
+    );
+    this.evaluators.push(evaluator);
+    return evaluator;
+  }
+
+  async owner(): Promise<pg.Client> {
+    if (!this.#owner) {
+      this.#owner = new pg.Client({ connectionString: this.database.url });
+      await this.#owner.connect();
+    }
+    return this.#owner;
+  }
+
+  async apply(manifest: string): Promise<void> {
+    const result = await kubectl(['apply', '-n', this.namespace, '-f', '-'], manifest);
+    if (!result.ok) throw new Error(result.out);
+  }
+
+  /** The API key of `environment`'s first key, once the operator has written its Secret. */
+  async apiKey(environment = 'production', key = 'service'): Promise<string> {
+    const secret = await eventually(
+      () =>
+        kubectlJson<{ data: { apiKey: string } }>([
+          'get',
+          'secret',
+          `${environment}-${key}-api-key`,
+          '-n',
+          this.namespace,
+        ]).catch(() => null),
+      (found) => found !== null,
+    );
+    return Buffer.from(secret!.data.apiKey, 'base64').toString('utf8');
+  }
+
+  async stop(): Promise<void> {
+    for (const handle of [...this.operators, ...this.evaluators]) handle.child.kill('SIGKILL');
+    await this.#owner?.end();
+    await this.redis.kill();
+    await this.postgres.cut();
+    await kubectl(['delete', 'namespace', this.namespace, '--wait=false']);
+    await this.database.drop();
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+export const environmentManifest = (name = 'production', keys = ['service']) => `
+apiVersion: flags.exclusive-change.io/v1alpha1
+kind: Environment
+metadata: { name: ${name} }
+spec:
+  apiKeys: [${keys.map((key) => `{ name: ${key} }`).join(', ')}]
+`;
+
+export const flagManifest = (name: string, percentage: number) => `
+apiVersion: flags.exclusive-change.io/v1alpha1
+kind: FeatureFlag
+metadata: { name: ${name} }
+spec:
+  variants: { "on": true, "off": false }
+  defaultVariant: "off"
+  rollout: { percentage: ${percentage} }
+`;

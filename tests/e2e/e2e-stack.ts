@@ -28,6 +28,8 @@ export interface E2EStackOptions {
   operatorEnv?: Record<string, string>;
   /** Where the operator reaches the API server (a second API server for the restart case). */
   kubeconfig?: string;
+  /** A migrated database of the stack's own; default: a clone of the test template. */
+  database?: () => Promise<TestDatabase>;
 }
 
 function capture(child: ChildProcess): () => string {
@@ -160,7 +162,7 @@ export class E2EStack {
 
   static async start(options: E2EStackOptions = {}): Promise<E2EStack> {
     const dir = await mkdtemp(join(tmpdir(), 'xc-e2e-'));
-    const database = await createTestDatabase();
+    const database = await (options.database ?? createTestDatabase)();
     const redis = new OwnRedis(await freePort(), dir);
     await redis.start();
     const target = new URL(adminUrl());

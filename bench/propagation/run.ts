@@ -1,0 +1,190 @@
+// bench/propagation: kubectl-style changes to a FeatureFlag, and how long until every evaluator serves them.
+//   For each of N successive changes (a merge patch through the API server, alternating 0 % and 100 %):
+//   - served by all: from sending the patch until both evaluator processes answer the new value;
+//   - Propagated: until the FeatureFlag's Propagated condition is True for the new generation.
+//   Then the same with the stack's Redis killed: changes arrive through the evaluators' revision poll.
+// Usage: npm run bench:propagation [-- --changes 200 --redis-down-changes 3]
+import { cpus } from 'node:os';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../../core/src/index.ts';
+import { kubectl } from '../../tests/support/kubectl.ts';
+import { freshDatabase } from '../../tests/support/test-database.ts';
+import { E2EStack, environmentManifest, flagManifest } from '../../tests/e2e/e2e-stack.ts';
+import { percentile, recordResults } from '../support/results.ts';
+import {
+  ensureControlPlane,
+  ensureServices,
+  stopControlPlane,
+  stopServices,
+} from '../support/test-infrastructure.ts';
+
+const arg = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const CHANGES = arg('changes', 200);
+const REDIS_DOWN_CHANGES = arg('redis-down-changes', 3);
+
+const services = ensureServices();
+const controlPlane = ensureControlPlane();
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+const run = Date.now().toString(36);
+const stack = await E2EStack.start({
+  evaluators: 2,
+  database: async () => {
+    const database = await freshDatabase(`xc_bench_propagation_${run}`);
+    await database.owner.end();
+    return { name: `xc_bench_propagation_${run}`, url: database.url, drop: database.drop };
+  },
+});
+
+async function servedValue(url: string, key: string): Promise<unknown> {
+  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/bench`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey: 'user-123' } }),
+  });
+  return ((await response.json()) as { value?: unknown }).value;
+}
+
+async function propagatedGeneration(): Promise<number | null> {
+  const flag = (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: stack.namespace,
+    plural: 'featureflags',
+    name: 'bench',
+  })) as { status?: { conditions?: { type: string; status: string; observedGeneration: number }[] } };
+  const condition = flag.status?.conditions?.find(
+    (each) => each.type === 'Propagated' && each.status === 'True',
+  );
+  return condition?.observedGeneration ?? null;
+}
+
+/** Sends one change and measures until every evaluator serves it, and until Propagated says so. */
+async function change(
+  key: string,
+  percentage: number,
+  timeoutMs: number,
+): Promise<{ served: number; propagated: number }> {
+  const sentAt = performance.now();
+  const patched = (await custom.patchNamespacedCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: stack.namespace,
+      plural: 'featureflags',
+      name: 'bench',
+      body: { spec: { rollout: { percentage } } },
+    },
+    mergePatch,
+  )) as { metadata: { generation: number } };
+  const expected = percentage === 100;
+  let served = 0;
+  while (!served) {
+    const values = await Promise.all(stack.evaluators.map((evaluator) => servedValue(evaluator.url, key)));
+    if (values.every((value) => value === expected)) served = performance.now() - sentAt;
+    else if (performance.now() - sentAt > timeoutMs) throw new Error(`not served after ${timeoutMs} ms`);
+  }
+  let propagated = 0;
+  while (!propagated) {
+    if ((await propagatedGeneration()) === patched.metadata.generation)
+      propagated = performance.now() - sentAt;
+    else if (performance.now() - sentAt > timeoutMs) throw new Error(`not Propagated after ${timeoutMs} ms`);
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { served, propagated };
+}
+
+const summary = (values: number[]) => ({
+  p50: Math.round(percentile(values, 50)),
+  p99: Math.round(percentile(values, 99)),
+  max: Math.round(Math.max(...values)),
+});
+
+try {
+  await stack.apply(environmentManifest());
+  await stack.apply(flagManifest('bench', 0));
+  const key = await stack.apiKey();
+  const waited = await kubectl([
+    'wait',
+    '--for=condition=Propagated',
+    'featureflag/bench',
+    '-n',
+    stack.namespace,
+    '--timeout=60s',
+  ]);
+  if (!waited.ok) throw new Error(waited.out);
+
+  const withRedis: { served: number; propagated: number }[] = [];
+  for (let i = 1; i <= CHANGES; i++) withRedis.push(await change(key, i % 2 ? 100 : 0, 10_000));
+
+  await stack.redis.kill();
+  const withoutRedis: number[] = [];
+  for (let i = 1; i <= REDIS_DOWN_CHANGES; i++) {
+    const sentAt = performance.now();
+    const percentage = (CHANGES + i) % 2 ? 100 : 0;
+    await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: stack.namespace,
+        plural: 'featureflags',
+        name: 'bench',
+        body: { spec: { rollout: { percentage } } },
+      },
+      mergePatch,
+    );
+    for (;;) {
+      const values = await Promise.all(stack.evaluators.map((evaluator) => servedValue(evaluator.url, key)));
+      if (values.every((value) => value === (percentage === 100))) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    withoutRedis.push(performance.now() - sentAt);
+  }
+
+  const served = summary(withRedis.map((each) => each.served));
+  const propagated = summary(withRedis.map((each) => each.propagated));
+  const redisDown = summary(withoutRedis);
+  console.log(
+    `bench/propagation on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}: kube-apiserver, etcd, Postgres, Redis, the operator and 2 evaluator processes on this machine`,
+  );
+  console.table([
+    {
+      measure: `patch → served by both evaluators (${CHANGES} changes)`,
+      'p50 ms': served.p50,
+      'p99 ms': served.p99,
+      'max ms': served.max,
+      target: 'p99 < 500 ms',
+    },
+    {
+      measure: 'patch → Propagated=True',
+      'p50 ms': propagated.p50,
+      'p99 ms': propagated.p99,
+      'max ms': propagated.max,
+      target: '',
+    },
+    {
+      measure: `Redis killed: patch → served by both (${REDIS_DOWN_CHANGES} changes)`,
+      'p50 ms': redisDown.p50,
+      'p99 ms': redisDown.p99,
+      'max ms': redisDown.max,
+      target: '<= 30 s poll',
+    },
+  ]);
+  recordResults('propagation', {
+    changes: CHANGES,
+    served,
+    propagated,
+    redisDownChanges: REDIS_DOWN_CHANGES,
+    redisDown,
+  });
+} finally {
+  await stack.stop();
+  if (controlPlane.started) stopControlPlane();
+  if (services.started) stopServices();
+}

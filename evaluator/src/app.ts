@@ -19,7 +19,7 @@ export interface AppDeps {
   readiness: Readiness;
   /** Per-key request counters, shared across replicas through Redis when it is there. */
   rateLimitCounters: SyncedWindowCounters;
-  options: { bodyLimitBytes: number; rateLimitPerMinute: number; docsUi: boolean };
+  options: { bodyLimitBytes: number; rateLimitPerMinute: number; docsUi: boolean; logRequests?: boolean };
 }
 
 /** The evaluator's HTTP application, built apart from listening so tests can inject requests. */
@@ -27,9 +27,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.log;
   const app = Fastify({
     loggerInstance,
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: !deps.options.logRequests }),
     // One logger for all requests: a pino child per request (fastify's default) costs measurable throughput,
-    // and request logs are off; errors are logged with the request's route and id explicitly.
+    // and request logs are off unless LOG_REQUESTS; errors are logged with the request's route and id explicitly.
     childLoggerFactory: (logger) => logger,
     bodyLimit: deps.options.bodyLimitBytes,
     return503OnClosing: true,

@@ -19,6 +19,8 @@ const configSchema = z.object({
   UNKNOWN_KEY_LOOKUPS_PER_SECOND: positiveInt.default(20),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   DOCS_UI: envFlag.default(true),
+  /** Log every request and response (headers included, API keys redacted): for debugging, at a throughput cost. */
+  LOG_REQUESTS: envFlag.default(false),
 });
 
 export type EvaluatorConfig = Readonly<z.output<typeof configSchema>>;

@@ -128,6 +128,7 @@ export async function startEvaluator(
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       docsUi: config.DOCS_UI,
+      logRequests: config.LOG_REQUESTS,
     },
   });
   const url = await app.listen({ host: config.HOST, port: config.PORT });

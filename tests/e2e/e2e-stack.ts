@@ -26,6 +26,7 @@ export interface E2EStackOptions {
   /** Evaluator revision poll; the product default is 30 s. */
   pollIntervalMs?: number;
   operatorEnv?: Record<string, string>;
+  evaluatorEnv?: Record<string, string>;
   /** Where the operator reaches the API server (a second API server for the restart case). */
   kubeconfig?: string;
   /** A migrated database of the stack's own; default: a clone of the test template. */
@@ -216,6 +217,7 @@ export class E2EStack {
         RATE_LIMIT_PER_MINUTE: '0',
         DOCS_UI: 'false',
         LOG_LEVEL: 'info',
+        ...this.#options.evaluatorEnv,
       },
       await freePort(),
     );

@@ -85,11 +85,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   return sendProblem(reply, { status: 500, slug: 'internal', title: 'Internal error' });
 }
 
+/** An unknown route, answered in the dialect of the API its path is under. */
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendProblem(reply, {
-    status: 404,
-    slug: 'no-such-route',
-    title: 'No such route',
-    detail: `${request.method} ${request.url.split('?')[0]}`,
-  });
+  const detail = `${request.method} ${request.url.split('?')[0]}`;
+  if (request.url.startsWith('/ofrep/'))
+    return reply.code(404).send({ errorCode: 'GENERAL', errorDetails: `no such route: ${detail}` });
+  return sendProblem(reply, { status: 404, slug: 'no-such-route', title: 'No such route', detail });
 }

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { E2EStack, environmentManifest, flagManifest } from '../e2e/e2e-stack.ts';
+
+// API keys never reach a log: the operator and two evaluators run as processes at debug level while keys are
+// issued, used (header and bearer), misused and revoked; then their whole output is searched.
+
+let stack: E2EStack;
+const KEY_PATTERN = /xc_live_[A-Za-z0-9]{20,}/g;
+
+beforeAll(async () => {
+  stack = await E2EStack.start({
+    evaluators: 2,
+    operatorEnv: { LOG_LEVEL: 'trace' },
+    evaluatorEnv: { LOG_LEVEL: 'trace', LOG_REQUESTS: 'true' },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('API keys in logs', () => {
+  it('appear in no log line of the operator or the evaluators', async () => {
+    await stack.apply(environmentManifest('production', ['service', 'batch']));
+    await stack.apply(flagManifest('logged', 50));
+    const keys = [await stack.apiKey('production', 'service'), await stack.apiKey('production', 'batch')];
+    const call = (url: string, headers: Record<string, string>, body: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    for (const evaluator of stack.evaluators) {
+      for (const key of keys) {
+        const headerSets: Record<string, string>[] = [
+          { 'x-api-key': key },
+          { authorization: `Bearer ${key}` },
+        ];
+        for (const headers of headerSets) {
+          await call(
+            `${evaluator.url}/ofrep/v1/evaluate/flags/logged`,
+            headers,
+            '{"context":{"targetingKey":"u"}}',
+          );
+          await call(`${evaluator.url}/ofrep/v1/evaluate/flags/logged`, headers, '{"context":'); // malformed
+          await call(`${evaluator.url}/api/v1/evaluate`, headers, '{"flag_key":"missing","context":{}}');
+          await call(
+            `${evaluator.url}/ofrep/v1/evaluate/flags`,
+            headers,
+            JSON.stringify({ context: { k: key } }),
+          );
+        }
+      }
+      // a key one character off, and a key in the wrong header
+      await call(
+        `${evaluator.url}/ofrep/v1/evaluate/flags/logged`,
+        { 'x-api-key': `${keys[0]!.slice(0, -1)}A` },
+        '{}',
+      );
+      await call(`${evaluator.url}/ofrep/v1/evaluate/flags/logged`, { 'x-not-a-key': keys[0]! }, '{}');
+      await call(`${evaluator.url}/ofrep/v1/evaluate/flags/logged?api_key=${keys[0]!}`, {}, '{}');
+    }
+    await stack.apply(environmentManifest('production', ['service'])); // revokes batch
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const output = [...stack.operators, ...stack.evaluators].map((handle) => handle.output()).join('\n');
+    // the requests are really logged, headers included
+    expect(output).toContain('"x-api-key":"[redacted]"');
+    expect(output).toContain('"authorization":"[redacted]"');
+    expect(output).toContain('"x-not-a-key"');
+    for (const key of keys) expect(output.includes(key)).toBe(false);
+    expect(output.match(KEY_PATTERN)).toBeNull();
+  }, 60_000);
+});

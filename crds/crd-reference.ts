@@ -81,16 +81,18 @@ function ruleMessage(validation: { message?: string; messageExpression?: string 
 const STATUS = [
   '## Status',
   '',
-  'The operator writes `status.observedGeneration` and two conditions on both kinds, only when they change:',
+  'The operator writes `status.observedGeneration` and these conditions, only when they change:',
   '',
   '| condition | `True` when | reasons when not |',
   '| --- | --- | --- |',
   '| `Synced` | the observed generation is committed to Postgres, with its audit row | `InvalidSpec`, `KeyConflict` (two flags with one key), `DatabaseUnavailable` (retried with backoff), `SecretConflict` (a Secret of that name is not ours) |',
   '| `Ready` | synced, and the change announced to the evaluators | as `Synced` |',
+  '| `Propagated` (FeatureFlag, with Redis) | every live evaluator (one that reported in the last 30 s) serves the environment revisions holding this generation | `Propagating` (an evaluator still serves an older revision, or none has reported yet) |',
   '',
   'FeatureFlags also show `status.environments` (`[{name, revision}]`: the environment revision holding this',
   'generation); Environments show `status.apiKeys` (`[{name, secretName, prefix}]`). Events record each sync and',
-  'failure. `kubectl wait --for=condition=Ready featureflag/<name>` returns once a change is in Postgres.',
+  'failure. `kubectl wait --for=condition=Ready featureflag/<name>` returns once a change is in Postgres;',
+  '`kubectl wait --for=condition=Propagated featureflag/<name>` once every evaluator serves it.',
   '',
 ];
 

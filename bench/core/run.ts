@@ -14,6 +14,7 @@ import {
   type FlagValueType,
 } from '../../core/src/index.ts';
 import { loadTestkitFlags, testbedDir } from '../../tests/conformance/flagd-testbed/testkit-flags.ts';
+import { recordResults } from '../support/results.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const ROUND_MS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) * 1000 : 1000;
@@ -124,8 +125,11 @@ function oursResolver() {
     expectType(evaluate(c.ours, context, { nowSeconds: 1_764_000_000 }), c.type).value ?? c.fallback;
 }
 
+const recorded: { workload: string; ours: number; flagd: number; ratio: number }[] = [];
+
 function row(name: string, ours: number, flagd: number) {
   const ratio = ours / flagd;
+  recorded.push({ workload: name, ours: Math.round(ours), flagd: Math.round(flagd), ratio });
   return {
     workload: name,
     'ours (evals/s)': Math.round(ours).toLocaleString('en'),
@@ -153,3 +157,4 @@ console.log(
   `bench/core on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}, best of ${ROUNDS} x ${ROUND_MS} ms`,
 );
 console.table(rows);
+recordResults('core', { workloads: recorded });

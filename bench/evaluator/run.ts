@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { putFlag, seedApiKey, seedEnvironment } from '../../tests/support/seed-rows.ts';
 import { freshDatabase } from '../../tests/support/test-database.ts';
+import { recordResults } from '../support/results.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
@@ -156,6 +157,20 @@ try {
   console.log(
     `${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per workload, server and load generator pinned to a core each; response ${responseBytes} bytes; medians over rounds`,
   );
+  recordResults('evaluator', {
+    connections: CONNECTIONS,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    workloads: Object.entries(rounds).map(([name, runs]) => ({
+      workload: name,
+      rps: Math.round(median(runs.map((run) => run.rps))),
+      p50: median(runs.map((run) => run.p50)),
+      p99: median(runs.map((run) => run.p99)),
+      ratio: median(runs.map((run) => run.ratio)),
+      ratios: runs.map((run) => run.ratio),
+      non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    })),
+  });
   console.table(
     Object.entries(rounds).map(([name, runs]) => ({
       workload: name,

@@ -16,6 +16,7 @@ import {
   stopControlPlane,
   stopServices,
 } from '../support/test-infrastructure.ts';
+import { percentile, recordResults } from '../support/results.ts';
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,8 +31,6 @@ async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
   Number(
     /(\d+) kB/.exec(
@@ -154,6 +153,19 @@ try {
   console.log(
     `bench/operator on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; kube-apiserver, etcd and Postgres on the same machine; operator heap limit ${HEAP_MB} MB`,
   );
+  recordResults('operator', {
+    flags: FLAGS,
+    namespaces: NAMESPACES,
+    heapMb: HEAP_MB,
+    syncSeconds,
+    syncPeakRssMb: Math.round(syncPeakRss),
+    changes: CHANGES,
+    commit: {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: Math.max(...latencies),
+    },
+  });
   console.table([
     {
       measure: `initial sync: ${FLAGS} FeatureFlags in ${NAMESPACES} namespaces`,

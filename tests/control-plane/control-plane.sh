@@ -16,6 +16,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 running() {
   [ -f "$ENV_FILE" ] || return 1
+  grep -q XC_ETCD_URL "$ENV_FILE" || return 1 # an older run of this script: start afresh
   # shellcheck disable=SC1090
   . "$ENV_FILE"
   kill -0 "$(cat "$STATE_DIR/etcd.pid")" 2>/dev/null && kill -0 "$(cat "$STATE_DIR/apiserver.pid")" 2>/dev/null &&
@@ -95,6 +96,7 @@ export KUBECONFIG=$STATE_DIR/kubeconfig
 export XC_KUBECTL=$bin/kubectl
 export XC_CONTROL_PLANE_BIN=$bin
 export XC_CONTROL_PLANE_DIR=$STATE_DIR
+export XC_ETCD_URL=http://127.0.0.1:$etcd_port
 ENV
   log "kube-apiserver on https://127.0.0.1:$api_port, etcd on 127.0.0.1:$etcd_port (state in $STATE_DIR)"
   cat "$ENV_FILE"

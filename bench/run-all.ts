@@ -1,0 +1,147 @@
+// `npm run bench`: every bench in turn (each prints its own tables), then docs/benchmarks.md from their figures,
+// with the machine, the date and the commands, so anyone can reproduce them.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const BENCHES = ['core', 'evaluator', 'operator', 'propagation', 'scale'] as const;
+const results = join(mkdtempSync(join(tmpdir(), 'xc-bench-')), 'results.jsonl');
+for (const bench of BENCHES) {
+  console.error(`\n== npm run bench:${bench}`);
+  execFileSync(process.execPath, [`bench/${bench}/run.ts`], {
+    stdio: 'inherit',
+    env: { ...process.env, XC_BENCH_RESULTS: results },
+  });
+}
+
+type Figures = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON written by the benches
+const recorded = new Map<string, Figures>(
+  readFileSync(results, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Figures)
+    .map((figures) => [figures.bench as string, figures]),
+);
+const get = (bench: string) => {
+  const figures = recorded.get(bench);
+  if (!figures) throw new Error(`bench:${bench} recorded no figures`);
+  return figures;
+};
+const n = (value: number) => Math.round(value).toLocaleString('en');
+const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+
+const core = get('core');
+const evaluator = get('evaluator');
+const operator = get('operator');
+const propagation = get('propagation');
+const scale = get('scale');
+const workload = (name: string) =>
+  evaluator.workloads.find((each: Figures) => each.workload.startsWith(name));
+const single = workload('POST /api/v1/evaluate');
+const ofrep = workload('OFREP single');
+const bulk = workload('OFREP bulk');
+const ceiling = workload('ceiling');
+
+const rows: [string, string, string, string][] = [
+  [
+    'propagation: patch → served by both evaluators, p50 / p99 / max',
+    `${propagation.served.p50} / ${propagation.served.p99} / ${propagation.served.max} ms`,
+    'p99 < 500 ms',
+    met(propagation.served.p99 < 500),
+  ],
+  [
+    'propagation: patch → `Propagated=True`, p50 / p99',
+    `${propagation.propagated.p50} / ${propagation.propagated.p99} ms`,
+    '',
+    '',
+  ],
+  [
+    'propagation with Redis killed (revision poll), max',
+    `${(propagation.redisDown.max / 1000).toFixed(1)} s`,
+    '<= 30 s poll',
+    met(propagation.redisDown.max <= 31_000),
+  ],
+  [
+    'evaluator: `/api/v1/evaluate` vs bare-fastify ceiling',
+    `${single.ratio.toFixed(2)}x (${n(single.rps)} vs ${n(ceiling.rps)} req/s)`,
+    '>= 0.8x',
+    met(single.ratio >= 0.8),
+  ],
+  [
+    'evaluator: OFREP single vs ceiling',
+    `${ofrep.ratio.toFixed(2)}x (${n(ofrep.rps)} req/s, p99 ${ofrep.p99} ms)`,
+    '>= 0.8x',
+    met(ofrep.ratio >= 0.8),
+  ],
+  ['evaluator: OFREP bulk, 100 flags', `${n(bulk.rps)} req/s`, '>= 5,000 req/s', met(bulk.rps >= 5000)],
+  ...core.workloads.map((each: Figures): [string, string, string, string] => [
+    `core: ${each.workload}`,
+    `${n(each.ours)} evals/s vs flagd-core ${n(each.flagd)} (${each.ratio.toFixed(2)}x)`,
+    '>= 1.5x flagd-core',
+    met(each.ratio >= 1.5),
+  ]),
+  [
+    `operator: initial sync, ${n(operator.flags)} flags in ${operator.namespaces} namespaces`,
+    `${operator.syncSeconds.toFixed(1)} s`,
+    '< 60 s',
+    met(operator.syncSeconds < 60),
+  ],
+  [
+    'operator: peak RSS during the sync',
+    `${operator.syncPeakRssMb} MB`,
+    '< 300 MB',
+    met(operator.syncPeakRssMb < 300),
+  ],
+  ['operator: apply → commit p99', `${operator.commit.p99} ms`, '< 250 ms', met(operator.commit.p99 < 250)],
+  [
+    `evaluator at scale: ${n(scale.large.configurations)} configurations in ${scale.large.environments} environments, peak RSS`,
+    `${scale.large.peakRssMb} MB`,
+    '< 250 MB',
+    met(scale.large.peakRssMb < 250),
+  ],
+  [
+    'evaluator at scale: single-evaluation throughput vs 100 flags',
+    `${scale.ratio.toFixed(2)} (${n(scale.large.rps)} vs ${n(scale.small.rps)} req/s)`,
+    'within 10 %',
+    met(scale.ratio >= 0.9),
+  ],
+];
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const page = `<!-- Written by \`npm run bench\`: run it again rather than editing this file. -->
+# Benchmarks
+
+One run of \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}, ${cpus().length} cores,
+${Math.round(totalmem() / 2 ** 30)} GB, Linux ${release()}, Node ${process.version}. Everything on this one machine:
+kube-apiserver and etcd (the test control plane), Postgres, Redis, the operator, the evaluators and the load
+generators, so the figures are a floor, not what a cluster gives. This machine's speed drifts by tens of
+percent within minutes: the evaluator bench measures the ceiling in every round and reports medians.
+
+| measure | figure | target | |
+| --- | --- | --- | --- |
+${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}
+
+Per-round evaluator ratios: ${evaluator.workloads
+  .filter((each: Figures) => each !== ceiling)
+  .map(
+    (each: Figures) => `${each.workload} ${each.ratios.map((ratio: number) => ratio.toFixed(2)).join(' ')}`,
+  )
+  .join('; ')}.
+
+## Reproduce
+
+\`\`\`sh
+npm ci && npm run bench        # all of the below, then this page
+npm run bench:core             # the evaluation core beside @openfeature/flagd-core, in process
+npm run bench:evaluator        # autocannon on loopback, evaluator and load generator pinned to a core each
+npm run bench:operator         # ${n(operator.flags)} FeatureFlags through the test control plane
+npm run bench:propagation      # ${propagation.changes} patches, 2 evaluator processes, then Redis killed
+npm run bench:scale            # ${n(scale.shape.flags)} flags in ${scale.large.environments} environments loaded in one evaluator
+\`\`\`
+
+Each bench starts what it needs (Postgres and Redis through \`tests/services/services.sh\`, the control plane through
+\`tests/control-plane/control-plane.sh\`) and stops what it started.
+`;
+writeFileSync('docs/benchmarks.md', page);
+console.error('\ndocs/benchmarks.md written');

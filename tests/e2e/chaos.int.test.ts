@@ -1,0 +1,250 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import autocannon from 'autocannon';
+import { eventually } from '../support/eventually.ts';
+import { kubectlJson } from '../support/kubectl.ts';
+import { E2EStack, environmentManifest, flagManifest, type ProcessHandle } from './e2e-stack.ts';
+import { SecondApiServer } from './second-apiserver.ts';
+
+// Faults while changes stream in and evaluators are under load. After each: nothing lost (every flag's
+// audited generations strictly increase and end at its current generation; Postgres and both evaluators hold
+// exactly what the manifests say) and no evaluation failed (zero non-2xx, errors or timeouts).
+
+const FLAGS = 5;
+
+interface Load {
+  stop(): Promise<{ requests: number; failed: number }>;
+}
+
+/** autocannon against every evaluator, until stopped. */
+function startLoad(stack: E2EStack, key: string): Load {
+  const runs = stack.evaluators.map((evaluator) => {
+    let instance: autocannon.Instance;
+    const done = new Promise<autocannon.Result>((resolve, reject) => {
+      instance = autocannon(
+        {
+          url: `${evaluator.url}/ofrep/v1/evaluate/flags/flag-0`,
+          method: 'POST',
+          connections: 4,
+          duration: 600,
+          headers: { 'content-type': 'application/json', 'x-api-key': key },
+          body: JSON.stringify({ context: { targetingKey: 'user-123' } }),
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
+    });
+    return { stop: () => (instance.stop(), done) };
+  });
+  return {
+    async stop() {
+      const results = await Promise.all(runs.map((run) => run.stop()));
+      return {
+        requests: results.reduce((sum, result) => sum + result.requests.total, 0),
+        failed: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
+      };
+    },
+  };
+}
+
+let round = 0;
+/** One change to every flag; returns the percentages the manifests now say. */
+async function changeAll(stack: E2EStack): Promise<Map<string, number>> {
+  round++;
+  const wanted = new Map<string, number>();
+  for (let i = 0; i < FLAGS; i++) {
+    const percentage = (round * 7 + i * 13) % 101;
+    await stack.apply(flagManifest(`flag-${i}`, percentage));
+    wanted.set(`flag-${i}`, percentage);
+  }
+  return wanted;
+}
+
+/** Nothing lost: audit trail, Postgres and every evaluator agree with the manifests. */
+async function expectConverged(stack: E2EStack, key: string, wanted: Map<string, number>): Promise<void> {
+  const owner = await stack.owner();
+  const stored = async () =>
+    new Map(
+      (
+        await owner.query<{ key: string; rollout_percentage: number }>(
+          "SELECT key, rollout_percentage FROM flags WHERE status = 'active'",
+        )
+      ).rows.map((row) => [row.key, row.rollout_percentage]),
+    );
+  await eventually(
+    stored,
+    (rows) => [...wanted].every(([flag, percentage]) => rows.get(flag) === percentage),
+    60_000,
+  );
+
+  const flags = await kubectlJson<{ items: { metadata: { name: string; generation: number } }[] }>([
+    'get',
+    'featureflags',
+    '-n',
+    stack.namespace,
+  ]);
+  const audit = await owner.query<{ resource: string; generations: number[] }>(
+    "SELECT resource, array_agg(generation ORDER BY seq) AS generations FROM audit_log WHERE kind = 'FeatureFlag' GROUP BY resource",
+  );
+  const audited = new Map(audit.rows.map((row) => [row.resource, row.generations.map(Number)]));
+  for (const flag of flags.items) {
+    const generations = audited.get(flag.metadata.name) ?? [];
+    expect({
+      flag: flag.metadata.name,
+      increasing: generations.every((generation, i) => i === 0 || generation > generations[i - 1]!),
+      last: generations.at(-1),
+    }).toEqual({ flag: flag.metadata.name, increasing: true, last: flag.metadata.generation });
+  }
+  const verdict = await owner.query(
+    'SELECT t.slug, v.* FROM tenants t, LATERAL xc_verify_audit_chain(t.id) v',
+  );
+  expect(verdict.rows).toEqual([]);
+
+  const bucket = (user: string) =>
+    Promise.all(
+      stack.evaluators.map(async (evaluator) => {
+        const values: Record<string, unknown> = {};
+        for (const flag of wanted.keys()) {
+          const response = await fetch(`${evaluator.url}/ofrep/v1/evaluate/flags/${flag}`, {
+            method: 'POST',
+            headers: { 'x-api-key': key, 'content-type': 'application/json' },
+            body: JSON.stringify({ context: { targetingKey: user } }),
+          });
+          values[flag] = ((await response.json()) as { value: unknown }).value;
+        }
+        return values;
+      }),
+    );
+  // Every evaluator gives the answers the manifests imply (user-123's bucket differs per flag; 0 % and 100 %
+  // are certain, and in between both evaluators must agree with each other and with a fresh compile).
+  await eventually(
+    () => bucket('user-123'),
+    (answers) =>
+      answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0])) &&
+      [...wanted].every(([flag, percentage]) =>
+        percentage === 0
+          ? answers[0]![flag] === false
+          : percentage === 100
+            ? answers[0]![flag] === true
+            : true,
+      ),
+    45_000,
+  );
+}
+
+describe('chaos', () => {
+  let stack: E2EStack;
+  let key: string;
+  let dir: string;
+  let apiServer: SecondApiServer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xc-chaos-'));
+    apiServer = await SecondApiServer.start(dir);
+    // The operator reaches the cluster through the second API server, which can be restarted; kubectl and
+    // the other suites use the first. Evaluators poll every 2 s (30 s in production) to keep the suite short.
+    stack = await E2EStack.start({ evaluators: 2, kubeconfig: apiServer.kubeconfig, pollIntervalMs: 2000 });
+    await stack.apply(environmentManifest());
+    for (let i = 0; i < FLAGS; i++) await stack.apply(flagManifest(`flag-${i}`, 50));
+    key = await stack.apiKey();
+    await expectConverged(stack, key, new Map(Array.from({ length: FLAGS }, (_, i) => [`flag-${i}`, 50])));
+  }, 90_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await apiServer?.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function underLoad(fault: () => Promise<Map<string, number>>): Promise<void> {
+    const load = startLoad(stack, key);
+    const wanted = await fault();
+    await expectConverged(stack, key, wanted);
+    const { requests, failed } = await load.stop();
+    expect(requests).toBeGreaterThan(100);
+    expect(failed).toBe(0);
+  }
+
+  it('Redis killed during changes, then back', async () => {
+    await underLoad(async () => {
+      await changeAll(stack);
+      await stack.redis.kill();
+      await changeAll(stack);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await stack.redis.start();
+      return changeAll(stack);
+    });
+  }, 120_000);
+
+  it('Postgres unreachable for 20 s during changes, then back', async () => {
+    await underLoad(async () => {
+      await changeAll(stack);
+      await stack.postgres.cut();
+      const wanted = await changeAll(stack);
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      await stack.postgres.restore();
+      return wanted;
+    });
+  }, 120_000);
+
+  it('the operator killed with SIGKILL mid-reconcile, twice', async () => {
+    await underLoad(async () => {
+      let wanted = new Map<string, number>();
+      for (let kill = 0; kill < 2; kill++) {
+        wanted = await changeAll(stack);
+        stack.operators.at(-1)!.child.kill('SIGKILL');
+        await stack.startOperator();
+      }
+      return wanted;
+    });
+  }, 120_000);
+
+  it('two replicas with leader election: the leader killed, the other takes over', async () => {
+    for (const operator of stack.operators) operator.child.kill('SIGKILL');
+    stack.operators = [];
+    const elected = {
+      LEADER_ELECTION: 'true',
+      LEASE_DURATION_SECONDS: '4',
+      LEASE_RENEW_DEADLINE_MS: '3000',
+      LEASE_RETRY_PERIOD_MS: '500',
+    };
+    await stack.startOperator(elected);
+    await stack.startOperator(elected);
+    const leader = async (): Promise<ProcessHandle | undefined> => {
+      const lease = await kubectlJson<{ spec: { holderIdentity?: string } }>([
+        'get',
+        'lease',
+        'exclusive-change-operator',
+        '-n',
+        stack.namespace,
+      ]).catch(() => null);
+      const index = Number(lease?.spec.holderIdentity?.split('-').at(-1));
+      return Number.isInteger(index) ? stack.operators[index] : undefined;
+    };
+    const first = await eventually(leader, (handle) => handle !== undefined, 30_000);
+    await underLoad(async () => {
+      await changeAll(stack);
+      first!.child.kill('SIGKILL');
+      const wanted = await changeAll(stack);
+      await eventually(leader, (handle) => handle !== undefined && handle !== first, 30_000);
+      return wanted;
+    });
+  }, 120_000);
+
+  it('the API server the operator watches restarted: the watch breaks, nothing is missed', async () => {
+    // One replica without leader election: a leader that cannot renew its Lease exits by design (and its
+    // Deployment restarts it); what is under test here is the informers' resumption.
+    for (const operator of stack.operators) operator.child.kill('SIGKILL');
+    stack.operators = [];
+    await stack.startOperator();
+    await underLoad(async () => {
+      await changeAll(stack);
+      await apiServer.kill();
+      const wanted = await changeAll(stack); // through the other API server: only etcd knows, for now
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await apiServer.run();
+      return wanted;
+    });
+  }, 120_000);
+});

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { seedScale } from '../../bench/scale/seed-scale.ts';
+import { freePort, startNode, stop } from '../support/processes.ts';
+import { redisUrl } from '../support/evaluator-harness.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+// bench/scale at a reduced size (npm run bench:scale runs 5,000 flags in 100 environments): an evaluator
+// process loads every environment, serves them, and stays within its memory budget.
+
+const SHAPE = { flags: 1000, namespaces: 10, environmentsPerNamespace: 2 };
+let database: TestDatabase;
+let evaluator: ChildProcess;
+let url: string;
+let key: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const pg = await import('pg');
+  const owner = new pg.default.Client({ connectionString: database.url });
+  await owner.connect();
+  key = (await seedScale(owner, SHAPE)).key;
+  await owner.end();
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  evaluator = await startNode(
+    'evaluator/src/main.ts',
+    [],
+    {
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
+    `${url}/healthz`,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  if (evaluator) await stop(evaluator);
+  await database?.drop();
+});
+
+describe(`an evaluator with ${SHAPE.flags} flags in ${SHAPE.namespaces * SHAPE.environmentsPerNamespace} environments`, () => {
+  it('loads every environment, serves their flags, and stays under 250 MB', async () => {
+    for (;;) {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics.match(/^xc_snapshot_revision\{/gm)).toHaveLength(
+      SHAPE.namespaces * SHAPE.environmentsPerNamespace,
+    );
+    const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey: 'user-1', plan: 'gold' } }),
+    });
+    const bulk = (await response.json()) as { flags: { key: string; value: unknown }[] };
+    expect(bulk.flags).toHaveLength(SHAPE.flags / SHAPE.namespaces);
+    expect(bulk.flags.find((flag) => flag.key === 'flag-1')?.value).toBe('B');
+    const rss =
+      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${evaluator.pid}/status`, 'utf8'))![1]) / 1024;
+    expect(rss).toBeLessThan(250);
+  }, 60_000);
+});

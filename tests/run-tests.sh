@@ -18,8 +18,11 @@ trap cleanup EXIT
 
 results=$(mktemp -d)
 status=0
+# --forceExit: after every suite has finished and the results are written, Node's own exit cleanup
+# (FreeEnvironment -> CleanupHandles) was seen spinning forever on a request that never completes, with no
+# handle left open (gdb backtrace; not reproduced with any suite alone). Exiting explicitly skips that cleanup.
 node --experimental-vm-modules --no-warnings=ExperimentalWarning node_modules/jest/bin/jest.js \
-  --json --outputFile="$results/jest.json" "$@" || status=1
+  --json --outputFile="$results/jest.json" --forceExit "$@" || status=1
 npm run --silent test:testbed -- --format "json:$results/testbed-core.json" || status=1
 npm run --silent test:testbed:ofrep -- --format "json:$results/testbed-ofrep.json" || status=1
 node tests/support/tally.ts "$results/jest.json" "$results/testbed-core.json" "$results/testbed-ofrep.json" || status=1

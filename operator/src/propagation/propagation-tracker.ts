@@ -39,6 +39,7 @@ export class PropagationTracker {
   readonly #options: PropagationTrackerOptions;
   #timer: NodeJS.Timeout | null = null;
   #ticking = false;
+  #stopped = false;
 
   constructor(options: PropagationTrackerOptions) {
     this.#options = options;
@@ -50,6 +51,7 @@ export class PropagationTracker {
 
   /** Replaces whatever was pending for the same resource: only the latest generation matters. */
   track(tracked: Omit<TrackedGeneration, 'since'>): void {
+    if (this.#stopped) return; // a reconcile finishing during shutdown
     this.#pending.set(tracked.key, { ...tracked, since: this.#now() });
     this.#timer ??= setInterval(() => void this.#tick(), this.#options.intervalMs ?? 50);
   }
@@ -59,6 +61,7 @@ export class PropagationTracker {
   }
 
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#pending.clear();

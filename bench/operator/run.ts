@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
+import { releaseNamespace } from '../../tests/support/kubectl.ts';
 import { freshDatabase } from '../../tests/support/test-database.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 import {
@@ -192,9 +193,7 @@ try {
   ]);
 } finally {
   await database.drop();
-  await inBatches(namespaces, 10, (namespace) =>
-    core.deleteNamespace({ name: namespace }).catch(() => undefined),
-  );
+  await inBatches(namespaces, 5, releaseNamespace);
   if (controlPlane.started) stopControlPlane();
   if (services.started) stopServices();
 }

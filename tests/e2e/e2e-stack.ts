@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from '../support/eventually.ts';
-import { kubectl, kubectlJson } from '../support/kubectl.ts';
+import { kubectl, kubectlJson, releaseNamespace } from '../support/kubectl.ts';
 import { freePort } from '../support/processes.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { adminUrl, createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -259,7 +259,7 @@ export class E2EStack {
     await this.#owner?.end();
     await this.redis.kill();
     await this.postgres.cut();
-    await kubectl(['delete', 'namespace', this.namespace, '--wait=false']);
+    await releaseNamespace(this.namespace);
     await this.database.drop();
     await rm(this.#dir, { recursive: true, force: true });
   }

@@ -26,3 +26,25 @@ export async function kubectlJson<T>(args: string[]): Promise<T> {
   if (!result.ok) throw new Error(result.out);
   return JSON.parse(result.out) as T;
 }
+
+/**
+ * Deletes a namespace whose operator is gone: our finalizers are removed first (nothing is left to archive
+ * into), or its FeatureFlags and Environments would hold it in Terminating, and every later operator listing the
+ * cluster would see them.
+ */
+export async function releaseNamespace(namespace: string): Promise<void> {
+  const listed = await kubectl(['get', 'featureflags,environments', '-n', namespace, '-o', 'name']);
+  const names = listed.ok ? listed.out.split('\n').filter((line) => line.includes('/')) : [];
+  for (let i = 0; i < names.length; i += 50)
+    await kubectl([
+      'patch',
+      ...names.slice(i, i + 50),
+      '-n',
+      namespace,
+      '--type',
+      'merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]);
+  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+}

@@ -49,8 +49,4 @@ export {
 } from './reconcile/flag-plan.ts';
 export * from './contracts/resources.ts';
 export { ConfigError, parseConfig } from './config/parse-config.ts';
-export {
-  propagationVerdict,
-  type PropagationTarget,
-  type PropagationVerdict,
-} from './reconcile/propagation.ts';
+export { liveServedRevisions, propagatedTo, type PropagationTarget } from './reconcile/propagation.ts';

@@ -128,7 +128,7 @@ export async function startOperator(
   const propagation = redis
     ? new PropagationTracker({
         readServed: (environmentIds) => readServedRevisions(redis, environmentIds),
-        report: async (tracked, verdict) => {
+        report: async (tracked, evaluators) => {
           const resource = flags.get(tracked.namespace, tracked.name);
           if (!resource || resource.metadata.generation !== tracked.generation) return true;
           try {
@@ -137,7 +137,7 @@ export async function startOperator(
                 type: 'Propagated',
                 status: 'True',
                 reason: 'Served',
-                message: `served by ${verdict.evaluators} live evaluator(s)`,
+                message: `served by ${evaluators} live evaluator(s)`,
               },
             ]);
           } catch (error) {

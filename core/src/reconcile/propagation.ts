@@ -6,37 +6,42 @@ export interface PropagationTarget {
   revision: number;
 }
 
-export type PropagationVerdict =
-  | { propagated: true; evaluators: number }
-  | { propagated: false; reason: 'NoLiveEvaluators' | 'Propagating'; detail: string };
-
 /**
- * Whether every live evaluator serves each target's revision or a later one. `served` holds, per environment,
- * every replica's last report; replicas silent for `livenessMs` are not counted. Pure: the caller reads Redis.
+ * Per environment, the oldest revision any live evaluator serves (replicas silent for `livenessMs` are not
+ * counted) and how many live ones there are. Computed once per poll, whatever the number of flags waiting.
  */
-export function propagationVerdict(
-  targets: readonly PropagationTarget[],
+export function liveServedRevisions(
   served: ReadonlyMap<string, readonly ServedRevision[]>,
   nowMs: number,
   livenessMs: number,
-): PropagationVerdict {
+): Map<string, { oldest: number; evaluators: number }> {
+  const live = new Map<string, { oldest: number; evaluators: number }>();
+  for (const [environmentId, entries] of served) {
+    let oldest = Infinity;
+    let evaluators = 0;
+    for (const entry of entries) {
+      if (entry.at < nowMs - livenessMs) continue;
+      evaluators++;
+      oldest = Math.min(oldest, entry.revision);
+    }
+    if (evaluators > 0) live.set(environmentId, { oldest, evaluators });
+  }
+  return live;
+}
+
+/**
+ * How many live evaluators serve every target's revision or a later one, or null while some live evaluator is
+ * behind or an environment has none. Pure: the caller reads Redis.
+ */
+export function propagatedTo(
+  targets: readonly PropagationTarget[],
+  live: ReadonlyMap<string, { oldest: number; evaluators: number }>,
+): number | null {
   let evaluators = 0;
   for (const target of targets) {
-    const live = (served.get(target.environmentId) ?? []).filter((entry) => entry.at >= nowMs - livenessMs);
-    if (live.length === 0)
-      return {
-        propagated: false,
-        reason: 'NoLiveEvaluators',
-        detail: `no live evaluator reports environment ${target.environmentId}`,
-      };
-    const behind = live.filter((entry) => entry.revision < target.revision).length;
-    if (behind > 0)
-      return {
-        propagated: false,
-        reason: 'Propagating',
-        detail: `${behind} of ${live.length} evaluator(s) still serve a revision before ${target.revision}`,
-      };
-    evaluators = Math.max(evaluators, live.length);
+    const environment = live.get(target.environmentId);
+    if (!environment || environment.oldest < target.revision) return null;
+    evaluators = Math.max(evaluators, environment.evaluators);
   }
-  return { propagated: true, evaluators };
+  return evaluators;
 }

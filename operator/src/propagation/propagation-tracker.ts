@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import {
-  propagationVerdict,
+  liveServedRevisions,
+  propagatedTo,
   type PropagationTarget,
-  type PropagationVerdict,
   type ServedRevision,
 } from '../../../core/src/index.ts';
 
@@ -19,10 +19,7 @@ export interface TrackedGeneration {
 export interface PropagationTrackerOptions {
   readServed: (environmentIds: readonly string[]) => Promise<Map<string, ServedRevision[]>>;
   /** Writes Propagated=True; resolves false when the write must be retried (a conflict, say). */
-  report: (
-    tracked: TrackedGeneration,
-    verdict: Extract<PropagationVerdict, { propagated: true }>,
-  ) => Promise<boolean>;
+  report: (tracked: TrackedGeneration, evaluators: number) => Promise<boolean>;
   log: Logger;
   livenessMs: number;
   intervalMs?: number;
@@ -76,15 +73,17 @@ export class PropagationTracker {
     this.#ticking = true;
     try {
       const waiting = [...this.#pending.values()];
-      const environmentIds = [
-        ...new Set(waiting.flatMap((tracked) => tracked.targets.map((t) => t.environmentId))),
-      ];
-      const served = environmentIds.length > 0 ? await this.#options.readServed(environmentIds) : new Map();
-      const now = this.#now();
+      const environmentIds = new Set<string>();
+      for (const tracked of waiting)
+        for (const target of tracked.targets) environmentIds.add(target.environmentId);
+      const served =
+        environmentIds.size > 0 ? await this.#options.readServed([...environmentIds]) : new Map();
+      // Once per tick for all environments, then one comparison per target: thousands of flags wait cheaply.
+      const live = liveServedRevisions(served, this.#now(), this.#options.livenessMs);
       for (const tracked of waiting) {
-        const verdict = propagationVerdict(tracked.targets, served, now, this.#options.livenessMs);
-        if (!verdict.propagated) continue;
-        if ((await this.#options.report(tracked, verdict)) && this.#pending.get(tracked.key) === tracked)
+        const evaluators = propagatedTo(tracked.targets, live);
+        if (evaluators === null) continue;
+        if ((await this.#options.report(tracked, evaluators)) && this.#pending.get(tracked.key) === tracked)
           this.#pending.delete(tracked.key);
       }
     } catch (error) {

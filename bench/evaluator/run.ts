@@ -1,6 +1,7 @@
 // bench/evaluator: throughput and latency of the evaluator under autocannon on loopback, beside the ceiling of
 // a bare fastify route returning a same-size JSON. Server and load generator are separate processes on this
 // machine. Usage: npm run bench:evaluator [-- --seconds 10 --connections 50]
+import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,10 +11,6 @@ import { recordResults } from '../support/results.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 5);
 const run = promisify(execFile);

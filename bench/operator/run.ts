@@ -4,7 +4,7 @@
 //   2. apply → commit: K successive changes, each patched through the API server; latency from sending the
 //      patch to the commit (the flag row's updated_at, set in the writing transaction)
 // Usage: npm run bench:operator [-- --flags 5000 --namespaces 50 --changes 200]
-import { readFileSync } from 'node:fs';
+import { arg, rssMb } from '../support/cli.ts';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
@@ -19,10 +19,6 @@ import {
 } from '../support/test-infrastructure.ts';
 import { percentile, recordResults } from '../support/results.ts';
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const FLAGS = arg('flags', 5000);
 const NAMESPACES = arg('namespaces', 50);
 const CHANGES = arg('changes', 200);
@@ -31,15 +27,6 @@ const HEAP_MB = arg('heap-mb', 200);
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
-
-const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
-  Number(
-    /(\d+) kB/.exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8')
-        .split('\n')
-        .find((line) => line.startsWith(field))!,
-    )![1],
-  ) / 1024;
 
 const services = ensureServices();
 const controlPlane = ensureControlPlane();

@@ -4,6 +4,7 @@
 //   - Propagated: until the FeatureFlag's Propagated condition is True for the new generation.
 //   Then the same with the stack's Redis killed: changes arrive through the evaluators' revision poll.
 // Usage: npm run bench:propagation [-- --changes 200 --redis-down-changes 3]
+import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
@@ -18,10 +19,6 @@ import {
   stopServices,
 } from '../support/test-infrastructure.ts';
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const CHANGES = arg('changes', 200);
 const REDIS_DOWN_CHANGES = arg('redis-down-changes', 3);
 

@@ -5,8 +5,8 @@
 //   the same evaluator serving one environment of 100 flags. The operator's side of scale (initial sync of
 //   5,000 flags, its RSS) is bench/operator.
 // Usage: npm run bench:scale [-- --flags 5000 --namespaces 50 --environments 2 --seconds 5 --rounds 3]
+import { arg, rssMb } from '../support/cli.ts';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
 import { freshDatabase } from '../../tests/support/test-database.ts';
@@ -15,10 +15,6 @@ import { percentile, recordResults } from '../support/results.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { seedScale, type ScaleShape } from './seed-scale.ts';
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const LARGE: ScaleShape = {
   flags: arg('flags', 5000),
   namespaces: arg('namespaces', 50),
@@ -30,15 +26,6 @@ const ROUNDS = arg('rounds', 3);
 /** The chart's default evaluator heap cap (evaluator.maxOldSpaceSizeMiB). */
 const HEAP_MB = arg('heap-mb', 160);
 const run = promisify(execFile);
-
-const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') =>
-  Number(
-    /(\d+) kB/.exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8')
-        .split('\n')
-        .find((line) => line.startsWith(field))!,
-    )![1],
-  ) / 1024;
 
 /** An evaluator process, on core 0, serving a database filled as `shape` says; ready once everything is loaded. */
 async function serve(shape: ScaleShape, name: string) {

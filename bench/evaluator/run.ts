@@ -5,9 +5,9 @@ import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { putFlag, seedApiKey, seedEnvironment } from '../../tests/support/seed-rows.ts';
 import { freshDatabase } from '../../tests/support/test-database.ts';
 import { recordResults } from '../support/results.ts';
+import { seedScale } from '../support/seed-scale.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
@@ -50,28 +50,12 @@ async function load(workload: Workload, seconds = SECONDS) {
 
 const services = ensureServices();
 const database = await freshDatabase('xc_bench_evaluator');
-const env = await seedEnvironment(database.owner, 'bench');
-const apiKey = await seedApiKey(database.owner, env);
-for (let i = 0; i < 100; i++) {
-  await putFlag(
-    database.owner,
-    env,
-    `flag-${i}`,
-    i % 2 === 0
-      ? { rollout: { percentage: i } }
-      : {
-          variants: { a: 'A', b: 'B', c: 'C' },
-          defaultVariant: 'a',
-          targeting: {
-            if: [
-              { in: [{ var: 'plan' }, ['gold', 'platinum']] },
-              'b',
-              { fractional: [{ var: 'targetingKey' }, ['a', 50], ['c', 50]] },
-            ],
-          },
-        },
-  );
-}
+// 100 flags in one environment: half rollouts, half targeting rules with a fractional split.
+const { key: apiKey } = await seedScale(database.owner, {
+  flags: 100,
+  namespaces: 1,
+  environmentsPerNamespace: 1,
+});
 const users = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
 
 const evaluatorPort = await freePort();

@@ -13,7 +13,7 @@ import { freshDatabase } from '../../tests/support/test-database.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 import { percentile, recordResults } from '../support/results.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
-import { seedScale, type ScaleShape } from './seed-scale.ts';
+import { seedScale, type ScaleShape } from '../support/seed-scale.ts';
 
 const LARGE: ScaleShape = {
   flags: arg('flags', 5000),

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -79,8 +79,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xc-local-'));
   manifests = join(dir, 'manifests');
   home = join(dir, 'home');
-  await rm(manifests, { recursive: true, force: true });
-  await import('node:fs/promises').then((fs) => fs.mkdir(manifests));
+  await mkdir(manifests);
   await copyFile(new URL('../../examples/shop.yaml', import.meta.url), join(manifests, 'shop.yaml'));
 });
 

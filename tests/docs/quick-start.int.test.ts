@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,7 +105,7 @@ describe('Helm quick start', () => {
 
   beforeAll(async () => {
     bin = join(dir, 'bin');
-    await import('node:fs/promises').then((fs) => fs.mkdir(bin));
+    await mkdir(bin);
     await symlink(process.env.XC_KUBECTL!, join(bin, 'kubectl'));
     await symlink(process.env.XC_HELM!, join(bin, 'helm'));
     database = await createTestDatabase();

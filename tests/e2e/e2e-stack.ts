@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from '../support/eventually.ts';
 import { kubectl, kubectlJson, releaseNamespace } from '../support/kubectl.ts';
-import { freePort } from '../support/processes.ts';
+import { freePort, startNode, stop } from '../support/processes.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { adminUrl, createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
@@ -33,40 +33,28 @@ export interface E2EStackOptions {
   database?: () => Promise<TestDatabase>;
 }
 
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  const append = (chunk: Buffer) => {
-    text += chunk.toString();
-    if (text.length > 4_000_000) text = text.slice(-2_000_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  return () => text;
-}
-
 async function startProcess(
   script: string,
   env: Record<string, string>,
   port: number,
 ): Promise<ProcessHandle> {
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = capture(child);
+  let text = '';
+  const append = (chunk: string) => {
+    text += chunk;
+    if (text.length > 4_000_000) text = text.slice(-2_000_000);
+  };
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${output()}`);
-    const ready = await fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { child, url, output };
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${script} did not come up: ${output()}`);
+  const child = await startNode(
+    script,
+    [],
+    { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    `${url}/healthz`,
+    undefined,
+    append,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${text}`);
+  });
+  return { child, url, output: () => text };
 }
 
 /** A redis-server of its own, on a fixed port so it can be killed and started again. */
@@ -128,11 +116,7 @@ export class OwnRedis {
 
   /** SIGKILL: the server dies with every connection. */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return; // already gone
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (this.#child) await stop(this.#child, 'SIGKILL');
   }
 }
 

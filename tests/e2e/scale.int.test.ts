@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { seedScale } from '../../bench/scale/seed-scale.ts';
+import { seedScale } from '../../bench/support/seed-scale.ts';
 import { freePort, startNode, stop } from '../support/processes.ts';
 import { redisUrl } from '../support/evaluator-harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../support/processes.ts';
+import { freePort, stop } from '../support/processes.ts';
 
 /**
  * Another kube-apiserver on the test control plane's etcd: the same cluster behind a second endpoint, which one
@@ -103,10 +103,6 @@ export class SecondApiServer {
 
   /** SIGKILL: every watch on it breaks at once. */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return; // already gone
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (this.#child) await stop(this.#child, 'SIGKILL');
   }
 }

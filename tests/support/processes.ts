@@ -9,13 +9,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a Node script as its own process (its own core and event loop) and waits until `url` answers. */
+/**
+ * Starts a Node script as its own process (its own core and event loop) and waits until `url` answers. With
+ * `onOutput`, its stdout and stderr go there instead of being dropped (stderr) or inherited.
+ */
 export async function startNode(
   script: string,
   args: string[],
   env: Record<string, string>,
   readyUrl: string,
   cpu?: string,
+  onOutput?: (text: string) => void,
 ): Promise<ChildProcess> {
   const command =
     cpu === undefined
@@ -23,11 +27,14 @@ export async function startNode(
       : ['taskset', '-c', cpu, process.execPath, script, ...args];
   const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: onOutput ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
   });
+  if (onOutput)
+    for (const stream of [child.stdout, child.stderr])
+      stream?.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    if (hasExited(child)) throw new Error(`${script} exited with ${child.exitCode ?? child.signalCode}`);
     try {
       const response = await fetch(readyUrl, { method: 'GET' });
       if (response.status < 500) return child;
@@ -40,9 +47,13 @@ export async function startNode(
   throw new Error(`${script} did not come up at ${readyUrl}`);
 }
 
-export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+/** A child that ended on its own has an exit code; one killed by a signal has only the signal. */
+const hasExited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+/** Sends `signal` and waits for the child to end; a child already gone returns at once. */
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (hasExited(child)) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await exited;
 }

@@ -104,7 +104,7 @@ describe('charts/exclusive-change', () => {
       'apply',
       '--dry-run=server',
       '-n',
-      'shop',
+      namespace,
       '-f',
       'tests/e2e-kind/dependencies.yaml',
     ]);

@@ -26,16 +26,27 @@ export interface PropagationTrackerOptions {
   now?: () => number;
 }
 
+type LiveEnvironment = { oldest: number; evaluators: number };
+
 /**
  * Watches the evaluators' served revisions for the generations the reconcilers committed, and reports each
  * one once every live evaluator serves it. It polls only while something is pending; Redis being down only
  * delays the report.
+ *
+ * A poll reads every environment that has a waiting generation, but re-examines only the generations that
+ * are new, whose report must be retried, or whose environments changed since the last poll (a revision
+ * served, an evaluator come or gone): thousands of generations waiting on an idle cluster cost one Redis
+ * round trip per poll and nothing per generation.
  */
 export class PropagationTracker {
   readonly #pending = new Map<string, TrackedGeneration>();
+  /** The keys of the pending generations, by environment they wait on. */
+  readonly #byEnvironment = new Map<string, Set<string>>();
+  readonly #toExamine = new Set<string>();
+  #lastLive = new Map<string, LiveEnvironment>();
   readonly #options: PropagationTrackerOptions;
   #timer: NodeJS.Timeout | null = null;
-  #ticking = false;
+  #polling = false;
   #stopped = false;
 
   constructor(options: PropagationTrackerOptions) {
@@ -49,51 +60,74 @@ export class PropagationTracker {
   /** Replaces whatever was pending for the same resource: only the latest generation matters. */
   track(tracked: Omit<TrackedGeneration, 'since'>): void {
     if (this.#stopped) return; // a reconcile finishing during shutdown
+    this.forget(tracked.key);
     this.#pending.set(tracked.key, { ...tracked, since: this.#now() });
-    this.#timer ??= setInterval(() => void this.#tick(), this.#options.intervalMs ?? 50);
+    for (const { environmentId } of tracked.targets) {
+      let keys = this.#byEnvironment.get(environmentId);
+      if (!keys) this.#byEnvironment.set(environmentId, (keys = new Set()));
+      keys.add(tracked.key);
+    }
+    this.#toExamine.add(tracked.key);
+    this.#timer ??= setInterval(() => void this.poll(), this.#options.intervalMs ?? 50);
   }
 
   forget(key: string): void {
+    const tracked = this.#pending.get(key);
+    if (!tracked) return;
     this.#pending.delete(key);
+    this.#toExamine.delete(key);
+    for (const { environmentId } of tracked.targets) {
+      const keys = this.#byEnvironment.get(environmentId);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byEnvironment.delete(environmentId);
+    }
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#stopTimer();
+    for (const key of [...this.#pending.keys()]) this.forget(key);
+  }
+
+  /** One poll (the timer's; tests call it directly). */
+  async poll(): Promise<void> {
+    if (this.#polling) return;
+    this.#polling = true;
+    try {
+      const environmentIds = [...this.#byEnvironment.keys()];
+      const served = environmentIds.length > 0 ? await this.#options.readServed(environmentIds) : new Map();
+      const live = liveServedRevisions(served, this.#now(), this.#options.livenessMs);
+      for (const environmentId of environmentIds)
+        if (!sameLive(this.#lastLive.get(environmentId), live.get(environmentId)))
+          for (const key of this.#byEnvironment.get(environmentId) ?? []) this.#toExamine.add(key);
+      this.#lastLive = live;
+      for (const key of [...this.#toExamine]) {
+        this.#toExamine.delete(key);
+        const tracked = this.#pending.get(key);
+        const evaluators = tracked ? propagatedTo(tracked.targets, live) : null;
+        if (!tracked || evaluators === null) continue;
+        const reported = await this.#options.report(tracked, evaluators).catch(() => false);
+        if (this.#pending.get(key) !== tracked) continue; // a newer generation arrived meanwhile
+        if (reported) this.forget(key);
+        else this.#toExamine.add(key);
+      }
+    } catch (error) {
+      this.#options.log.debug({ err: error }, 'served revisions unreadable; propagation reports wait');
+    } finally {
+      this.#polling = false;
+      if (this.#pending.size === 0) this.#stopTimer();
+    }
+  }
+
+  #stopTimer(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    this.#pending.clear();
   }
 
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
-
-  async #tick(): Promise<void> {
-    if (this.#ticking) return;
-    this.#ticking = true;
-    try {
-      const waiting = [...this.#pending.values()];
-      const environmentIds = new Set<string>();
-      for (const tracked of waiting)
-        for (const target of tracked.targets) environmentIds.add(target.environmentId);
-      const served =
-        environmentIds.size > 0 ? await this.#options.readServed([...environmentIds]) : new Map();
-      // Once per tick for all environments, then one comparison per target: thousands of flags wait cheaply.
-      const live = liveServedRevisions(served, this.#now(), this.#options.livenessMs);
-      for (const tracked of waiting) {
-        const evaluators = propagatedTo(tracked.targets, live);
-        if (evaluators === null) continue;
-        if ((await this.#options.report(tracked, evaluators)) && this.#pending.get(tracked.key) === tracked)
-          this.#pending.delete(tracked.key);
-      }
-    } catch (error) {
-      this.#options.log.debug({ err: error }, 'served revisions unreadable; propagation reports wait');
-    } finally {
-      this.#ticking = false;
-      if (this.#pending.size === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = null;
-      }
-    }
-  }
 }
+
+const sameLive = (a: LiveEnvironment | undefined, b: LiveEnvironment | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.oldest === b.oldest && a.evaluators === b.evaluators);

@@ -5,6 +5,7 @@
 //      patch to the commit (the flag row's updated_at, set in the writing transaction)
 // Usage: npm run bench:operator [-- --flags 5000 --namespaces 50 --changes 200]
 import { arg, rssMb } from '../support/cli.ts';
+import { chartNodeOptions } from '../support/chart-node-options.ts';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
@@ -22,7 +23,7 @@ import { percentile, recordResults } from '../support/results.ts';
 const FLAGS = arg('flags', 5000);
 const NAMESPACES = arg('namespaces', 50);
 const CHANGES = arg('changes', 200);
-const HEAP_MB = arg('heap-mb', 200);
+const { nodeOptions, heapMb: HEAP_MB } = chartNodeOptions('operator');
 
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
@@ -91,8 +92,8 @@ try {
       LEADER_ELECTION: 'false',
       LOG_LEVEL: 'warn',
       WATCH_NAMESPACES: namespaces.join(','),
-      // As in a container with a 300 MB limit (the chart's): V8 otherwise sizes its heap from this 24 GB host.
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MB} ${process.env.XC_BENCH_NODE_OPTIONS ?? ''}`.trim(),
+      // As the chart runs it: V8 otherwise sizes its heap and young generation from this 24 GB host.
+      NODE_OPTIONS: `${nodeOptions} ${process.env.XC_BENCH_NODE_OPTIONS ?? ''}`.trim(),
     },
     `http://127.0.0.1:${port}/readyz`,
   );
@@ -139,7 +140,7 @@ try {
   await stop(operator);
 
   console.log(
-    `bench/operator on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; kube-apiserver, etcd and Postgres on the same machine; operator heap limit ${HEAP_MB} MB`,
+    `bench/operator on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; kube-apiserver, etcd and Postgres on the same machine; operator as the chart runs it (${nodeOptions})`,
   );
   recordResults('operator', {
     flags: FLAGS,

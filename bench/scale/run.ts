@@ -6,6 +6,7 @@
 //   5,000 flags, its RSS) is bench/operator.
 // Usage: npm run bench:scale [-- --flags 5000 --namespaces 50 --environments 2 --seconds 5 --rounds 3]
 import { arg, rssMb } from '../support/cli.ts';
+import { chartNodeOptions } from '../support/chart-node-options.ts';
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
@@ -23,8 +24,7 @@ const LARGE: ScaleShape = {
 const SMALL: ScaleShape = { flags: 100, namespaces: 1, environmentsPerNamespace: 1 };
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
-/** The chart's default evaluator heap cap (evaluator.maxOldSpaceSizeMiB). */
-const HEAP_MB = arg('heap-mb', 160);
+const { nodeOptions, heapMb: HEAP_MB } = chartNodeOptions('evaluator');
 const run = promisify(execFile);
 
 /** An evaluator process, on core 0, serving a database filled as `shape` says; ready once everything is loaded. */
@@ -44,8 +44,7 @@ async function serve(shape: ScaleShape, name: string) {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_MINUTE: '0',
       REPLICA_ID: `scale-${name}`,
-      // As the Helm chart runs it: V8's heap capped below the container's memory limit.
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}`,
+      NODE_OPTIONS: nodeOptions,
     },
     `http://127.0.0.1:${port}/healthz`,
     '0',

@@ -138,7 +138,7 @@ describe('charts/exclusive-change', () => {
         const env = new Map(container.env.map((entry) => [entry.name, entry]));
         expect(env.get('DATABASE_URL')).toMatchObject({ valueFrom: { secretKeyRef: { key: 'url' } } });
         expect(env.get('NODE_OPTIONS')).toMatchObject({
-          value: expect.stringMatching(/^--max-old-space-size=\d+$/),
+          value: expect.stringMatching(/^--max-old-space-size=\d+( --max-semi-space-size=\d+)?$/),
         });
       }
     }

@@ -116,7 +116,7 @@ One run of \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpu}
 ${Math.round(totalmem() / 2 ** 30)} GB, Linux ${release()}, Node ${process.version}. Everything on this one machine:
 kube-apiserver and etcd (the test control plane), Postgres, Redis, the operator, the evaluators and the load
 generators, so the figures are a floor, not what a cluster gives. This machine's speed drifts by tens of
-percent within minutes: the evaluator bench measures the ceiling in every round and reports medians.
+percent within minutes: the evaluator bench measures the ceiling right before each workload, in every round, and reports medians.
 
 | measure | figure | target | |
 | --- | --- | --- | --- |

@@ -118,16 +118,16 @@ const ceilingWorkload: Workload = {
 };
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 try {
-  // This host's speed drifts by tens of percent within minutes, so the ceiling is measured in every round,
-  // right beside the workloads it is compared with, and each figure is the median over the rounds.
+  // This host's speed drifts by tens of percent within minutes, so the ceiling is measured right before each
+  // workload it is compared with, in every round, and each figure is the median over the rounds.
   await load(ceilingWorkload, 2);
   for (const workload of workloads) await load(workload, 2);
   const rounds: Record<string, { rps: number; p50: number; p99: number; non2xx: number; ratio: number }[]> =
     {};
   for (let round = 0; round < ROUNDS; round++) {
-    const ceilingRun = await load(ceilingWorkload);
-    (rounds[ceilingWorkload.name] ??= []).push({ ...ceilingRun, ratio: 1 });
     for (const workload of workloads) {
+      const ceilingRun = await load(ceilingWorkload);
+      (rounds[ceilingWorkload.name] ??= []).push({ ...ceilingRun, ratio: 1 });
       const result = await load(workload);
       (rounds[workload.name] ??= []).push({ ...result, ratio: result.rps / ceilingRun.rps });
     }

@@ -85,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
       done();
     };
-    const resolved = deps.keys.resolve(presentedKey(request.headers));
+    const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));
     if (resolved instanceof Promise) resolved.then(accept, done);
     else accept(resolved);
   });

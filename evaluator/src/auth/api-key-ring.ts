@@ -27,11 +27,16 @@ export interface KeyRingOptions {
  */
 export class ApiKeyRing {
   #byHash = new Map<string, Identity>();
+  /** Bumped by every reload: a connection's remembered key is trusted only within the same version. */
+  #version = 0;
+  readonly #byConnection = new WeakMap<object, { key: Buffer; identity: Identity; version: number }>();
   #unknown: LRUCache<string, true>;
   #bucket: { tokens: number; refilledAt: number };
   readonly #source: KeySource;
   readonly #options: Required<KeyRingOptions>;
   databaseLookups = 0;
+  /** Keys hashed so far (what `resolveOn` saves is visible here). */
+  keysHashed = 0;
 
   constructor(source: KeySource, options: KeyRingOptions) {
     this.#source = source;
@@ -48,6 +53,31 @@ export class ApiKeyRing {
     const keys = await this.#source.listActive();
     this.#byHash = new Map(keys.map((key) => [key.keyHash.toString('hex'), Object.freeze(key)]));
     this.#unknown.clear();
+    this.#version++;
+  }
+
+  /**
+   * As `resolve`, remembering on `connection` (an object that lives as long as it: the socket) the last valid
+   * key presented there, so a kept-alive connection's key is not hashed again on every request (SHA-256 was
+   * the largest cost of ours per evaluation). The raw key stays in memory only as long as the connection, which
+   * holds it in its request headers anyway; it is compared in constant time, since a proxy may carry several
+   * clients' requests over one connection. A reload (a key revoked, say) forgets every remembered key.
+   */
+  resolveOn(connection: object, rawKey: string | undefined): Identity | null | Promise<Identity | null> {
+    if (rawKey === undefined) return null;
+    const last = this.#byConnection.get(connection);
+    if (last?.version === this.#version) {
+      const presented = Buffer.from(rawKey);
+      if (presented.length === last.key.length && timingSafeEqual(presented, last.key)) return last.identity;
+    }
+    const version = this.#version;
+    const remember = (identity: Identity | null) => {
+      if (identity && version === this.#version)
+        this.#byConnection.set(connection, { key: Buffer.from(rawKey), identity, version });
+      return identity;
+    };
+    const resolved = this.resolve(rawKey);
+    return resolved instanceof Promise ? resolved.then(remember) : remember(resolved);
   }
 
   /**
@@ -56,6 +86,7 @@ export class ApiKeyRing {
    */
   resolve(rawKey: string | undefined): Identity | null | Promise<Identity | null> {
     if (rawKey === undefined || !API_KEY_PATTERN.test(rawKey)) return null;
+    this.keysHashed++;
     const digest = hash('sha256', rawKey, 'buffer');
     const hex = digest.toString('hex');
     const known = this.#byHash.get(hex);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { kubectl } from '../tests/support/kubectl.ts';
+import { kubectl, releaseNamespace } from '../tests/support/kubectl.ts';
 
 // Against the real kube-apiserver that tests/control-plane/control-plane.sh starts (with crds/ applied):
 // what a platform team sees with kubectl.
@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  await releaseNamespace(namespace);
 });
 
 describe('the CRDs in a real API server', () => {

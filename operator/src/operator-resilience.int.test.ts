@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { INVALIDATE_CHANNEL, type InvalidationMessage } from '../../core/src/index.ts';
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
 import { eventually } from '../../tests/support/eventually.ts';
-import { kubectl, kubectlJson } from '../../tests/support/kubectl.ts';
+import { kubectl, kubectlJson, releaseNamespace } from '../../tests/support/kubectl.ts';
 import { TcpProxy } from '../../tests/support/tcp-proxy.ts';
 import { adminUrl, databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
 import { loadConfig } from './config.ts';
@@ -107,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  await releaseNamespace(namespace);
   await owner.end();
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
 });

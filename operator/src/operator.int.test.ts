@@ -10,7 +10,7 @@ import { loadConfig as loadEvaluatorConfig } from '../../evaluator/src/config.ts
 import { startEvaluator, type RunningEvaluator } from '../../evaluator/src/evaluator-service.ts';
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
 import { eventually } from '../../tests/support/eventually.ts';
-import { kubectl, kubectlJson } from '../../tests/support/kubectl.ts';
+import { kubectl, kubectlJson, releaseNamespace } from '../../tests/support/kubectl.ts';
 import { databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
 import { loadConfig } from './config.ts';
 import { startOperator, type RunningOperator } from './operator-service.ts';
@@ -86,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await evaluator?.stop();
   await operator?.stop();
+  await releaseNamespace(namespace);
   subscriber?.disconnect();
   await owner?.end();
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { pino } from 'pino';
 import { redisUrl } from '../../../tests/support/evaluator-harness.ts';
-import { kubectl } from '../../../tests/support/kubectl.ts';
+import { kubectl, releaseNamespace } from '../../../tests/support/kubectl.ts';
 import { databaseUrl, withAdmin } from '../../../tests/support/test-database.ts';
 import { loadConfig } from '../config.ts';
 import { startOperator, type RunningOperator } from '../operator-service.ts';
@@ -82,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator.stop();
+  for (const namespace of [shop, bank]) await releaseNamespace(namespace);
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
 });
 

@@ -1,6 +1,12 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
 import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
@@ -21,6 +27,9 @@ export interface AppDeps {
   rateLimitCounters: SyncedWindowCounters;
   options: { bodyLimitBytes: number; rateLimitPerMinute: number; docsUi: boolean; logRequests?: boolean };
 }
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** The evaluator's HTTP application, built apart from listening so tests can inject requests. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -61,9 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const perMinute = deps.options.rateLimitPerMinute;
 
   // Authentication and the per-key limit run in one callback-style hook: on the evaluation path each promise
-  // is measurable (docs/adr/0004-rate-limit-in-memory.md).
-  app.addHook('onRequest', (request, reply, done) => {
-    if (!request.routeOptions.config?.auth) return done();
+  // is measurable (docs/adr/0004-rate-limit-in-memory.md). It and the latency observation are attached to the
+  // routes marked `auth` as they are declared, rather than as global hooks asking `request.routeOptions` (a
+  // getter that builds a new object on every access) which route they are on.
+  const authenticate: onRequestHookHandler = (request, reply, done) => {
     const accept = (identity: Identity | null) => {
       if (!identity)
         return void sendClientError(request, reply, {
@@ -88,11 +98,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));
     if (resolved instanceof Promise) resolved.then(accept, done);
     else accept(resolved);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.routeOptions.config?.auth)
-      deps.metrics.requestDuration.observe(request.routeOptions.url ?? 'unknown', reply.elapsedTime / 1000);
-    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.auth) return;
+    const observe: onResponseHookHandler = (_request, reply, done) => {
+      deps.metrics.requestDuration.observe(route.url, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onRequest = [authenticate, ...asArray(route.onRequest)];
+    route.onResponse = [observe, ...asArray(route.onResponse)];
   });
 
   const routeDeps = { snapshots: deps.snapshots, metrics: deps.metrics };

@@ -14,10 +14,10 @@ import {
   type FlagValueType,
 } from '../../core/src/index.ts';
 import { loadTestkitFlags, testbedDir } from '../../tests/conformance/flagd-testbed/testkit-flags.ts';
+import { arg } from '../support/cli.ts';
 import { recordResults } from '../support/results.ts';
 
-const secondsArg = process.argv.indexOf('--seconds');
-const ROUND_MS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) * 1000 : 1000;
+const ROUND_MS = arg('seconds', 1) * 1000;
 const ROUNDS = 5;
 
 type Context = Record<string, unknown>;

@@ -3,17 +3,15 @@
 // machine. Usage: npm run bench:evaluator [-- --seconds 10 --connections 50]
 import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { freshDatabase } from '../../tests/support/test-database.ts';
 import { recordResults } from '../support/results.ts';
+import { runLoad } from '../support/run-load.ts';
 import { seedScale } from '../support/seed-scale.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 5);
-const run = promisify(execFile);
 // Two cores: the server under test gets one, the load generator the other, so neither steals from the other.
 const SERVER_CORE = '0';
 const LOAD_CORE = '1';
@@ -36,15 +34,8 @@ interface Workload {
 
 /** Runs autocannon in its own process on the load core. */
 async function load(workload: Workload, seconds = SECONDS) {
-  const spec = JSON.stringify({
-    url: workload.url,
-    headers: workload.headers,
-    bodies: workload.bodies,
-    connections: CONNECTIONS,
-    seconds,
-  });
-  const { stdout } = await run('taskset', ['-c', LOAD_CORE, process.execPath, 'bench/support/load.ts', spec]);
-  const result = JSON.parse(stdout) as { rps: number; p50: number; p99: number; non2xx: number };
+  const { url, headers, bodies } = workload;
+  const result = await runLoad({ url, headers, bodies, connections: CONNECTIONS, seconds }, LOAD_CORE);
   return { name: workload.name, ...result };
 }
 

@@ -7,12 +7,11 @@
 // Usage: npm run bench:scale [-- --flags 5000 --namespaces 50 --environments 2 --seconds 5 --rounds 3]
 import { arg, rssMb } from '../support/cli.ts';
 import { chartNodeOptions } from '../support/chart-node-options.ts';
-import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
-import { promisify } from 'node:util';
 import { freshDatabase } from '../../tests/support/test-database.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
 import { percentile, recordResults } from '../support/results.ts';
+import { runLoad } from '../support/run-load.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { seedScale, type ScaleShape } from '../support/seed-scale.ts';
 
@@ -25,7 +24,6 @@ const SMALL: ScaleShape = { flags: 100, namespaces: 1, environmentsPerNamespace:
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 3);
 const { nodeOptions, heapMb: HEAP_MB } = chartNodeOptions('evaluator');
-const run = promisify(execFile);
 
 /** An evaluator process, on core 0, serving a database filled as `shape` says; ready once everything is loaded. */
 async function serve(shape: ScaleShape, name: string) {
@@ -55,17 +53,17 @@ async function serve(shape: ScaleShape, name: string) {
   const bodies = Array.from({ length: 1000 }, (_, i) =>
     JSON.stringify({ context: { targetingKey: `user-${i}`, plan: i % 3 ? 'free' : 'gold' } }),
   );
-  const load = async (seconds: number) => {
-    const spec = JSON.stringify({
-      url: `http://127.0.0.1:${port}/ofrep/v1/evaluate/flags/flag-1`,
-      headers: { 'x-api-key': seeded.key },
-      bodies,
-      connections: 50,
-      seconds,
-    });
-    const { stdout } = await run('taskset', ['-c', '1', process.execPath, 'bench/support/load.ts', spec]);
-    return JSON.parse(stdout) as { rps: number; non2xx: number };
-  };
+  const load = (seconds: number) =>
+    runLoad(
+      {
+        url: `http://127.0.0.1:${port}/ofrep/v1/evaluate/flags/flag-1`,
+        headers: { 'x-api-key': seeded.key },
+        bodies,
+        connections: 50,
+        seconds,
+      },
+      '1',
+    );
   const rounds: number[] = [];
   let non2xx = 0;
   return {

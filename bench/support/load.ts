@@ -2,14 +2,9 @@
 // neither shares an event loop with the bench driver nor carries state from one run to the next.
 // Usage: node bench/support/load.ts '<json: {url, headers, bodies, connections, seconds}>'  → prints JSON
 import autocannon from 'autocannon';
+import type { LoadResult, LoadSpec } from './run-load.ts';
 
-const { url, headers, bodies, connections, seconds } = JSON.parse(process.argv[2]!) as {
-  url: string;
-  headers: Record<string, string>;
-  bodies: string[];
-  connections: number;
-  seconds: number;
-};
+const { url, headers, bodies, connections, seconds } = JSON.parse(process.argv[2]!) as LoadSpec;
 let next = 0;
 const result = await autocannon({
   url,
@@ -25,5 +20,5 @@ console.log(
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
-  }),
+  } satisfies LoadResult),
 );

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
+import { rssMb } from '../../bench/support/cli.ts';
 import { seedScale } from '../../bench/support/seed-scale.ts';
 import { freePort, startNode, stop } from '../support/processes.ts';
 import { redisUrl } from '../support/evaluator-harness.ts';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+import { createTestDatabase, withAdmin, type TestDatabase } from '../support/test-database.ts';
 
 // bench/scale at a reduced size (npm run bench:scale runs 5,000 flags in 100 environments): an evaluator
 // process loads every environment, serves them, and stays within its memory budget.
@@ -17,11 +17,7 @@ let key: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const pg = await import('pg');
-  const owner = new pg.default.Client({ connectionString: database.url });
-  await owner.connect();
-  key = (await seedScale(owner, SHAPE)).key;
-  await owner.end();
+  key = (await withAdmin((owner) => seedScale(owner, SHAPE), database.url)).key;
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   evaluator = await startNode(
@@ -62,8 +58,6 @@ describe(`an evaluator with ${SHAPE.flags} flags in ${SHAPE.namespaces * SHAPE.e
     const bulk = (await response.json()) as { flags: { key: string; value: unknown }[] };
     expect(bulk.flags).toHaveLength(SHAPE.flags / SHAPE.namespaces);
     expect(bulk.flags.find((flag) => flag.key === 'flag-1')?.value).toBe('B');
-    const rss =
-      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${evaluator.pid}/status`, 'utf8'))![1]) / 1024;
-    expect(rss).toBeLessThan(250);
+    expect(rssMb(evaluator.pid!, 'VmHWM')).toBeLessThan(250);
   }, 60_000);
 });

@@ -11,6 +11,7 @@ import { startOperator, type RunningOperator } from '../../operator/src/operator
 import { redisUrl } from '../support/evaluator-harness.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectl } from '../support/kubectl.ts';
+import { tool } from '../support/tools.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
 // The README's quick start and docs/quick-start.md, run as written: `npm start` and the curl it prints; the
@@ -126,7 +127,7 @@ describe('Helm quick start', () => {
     await kubectl(['delete', 'featureflags,environments', '--all', '-n', 'shop', '--timeout=30s']);
     await operator?.stop();
     await database?.drop();
-    await run(process.env.XC_HELM!, ['uninstall', 'xc', '-n', namespace]).catch(() => {});
+    await tool('XC_HELM', ['uninstall', 'xc', '-n', namespace]);
     await kubectl(['delete', 'namespace', namespace, '--wait=false']);
   });
 

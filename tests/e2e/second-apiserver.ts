@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { kubectl } from '../support/kubectl.ts';
 import { freePort, stop } from '../support/processes.ts';
 
 /**
@@ -87,15 +88,7 @@ export class SecondApiServer {
     while (Date.now() < deadline) {
       if (this.#child.exitCode !== null)
         throw new Error(`kube-apiserver exited with ${this.#child.exitCode}`);
-      const { execFile } = await import('node:child_process');
-      const ready = await new Promise<boolean>((resolve) =>
-        execFile(
-          process.env.XC_KUBECTL!,
-          ['--kubeconfig', this.kubeconfig, 'get', '--raw', '/readyz'],
-          (error) => resolve(!error),
-        ),
-      );
-      if (ready) return;
+      if ((await kubectl(['--kubeconfig', this.kubeconfig, 'get', '--raw', '/readyz'])).ok) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error('the second kube-apiserver did not become ready');

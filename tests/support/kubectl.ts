@@ -1,24 +1,13 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { runCaptured, type ToolResult } from './tools.ts';
 
 /** kubectl against the test control plane (tests/control-plane/control-plane.sh exports both variables). */
-export async function kubectl(args: string[], stdin?: string): Promise<{ ok: boolean; out: string }> {
+export async function kubectl(args: string[], stdin?: string): Promise<ToolResult> {
   const path = process.env.XC_KUBECTL;
   if (!path || !process.env.KUBECONFIG)
     throw new Error(
       'XC_KUBECTL and KUBECONFIG are not set: run with `npm test`, which starts the control plane',
     );
-  const child = run(path, args, { env: process.env });
-  if (stdin !== undefined) child.child.stdin?.end(stdin);
-  try {
-    const { stdout, stderr } = await child;
-    return { ok: true, out: stdout + stderr };
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
+  return runCaptured(path, args, { stdin });
 }
 
 export async function kubectlJson<T>(args: string[]): Promise<T> {

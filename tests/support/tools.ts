@@ -3,14 +3,19 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A tool built by tests/tools/build-go-tools.sh (npm test exports its path), run with the test kubeconfig. */
-export async function tool(
-  variable: 'XC_HELM' | 'XC_ACTIONLINT',
+export interface ToolResult {
+  ok: boolean;
+  /** stdout and stderr together, as a person at a terminal would read them. */
+  out: string;
+  stdout: string;
+}
+
+/** Runs a program with the tests' environment; a non-zero exit is a result (`ok: false`), not a throw. */
+export async function runCaptured(
+  path: string,
   args: string[],
   options: { cwd?: string; stdin?: string } = {},
-): Promise<{ ok: boolean; out: string; stdout: string }> {
-  const path = process.env[variable];
-  if (!path) throw new Error(`${variable} is not set: run with \`npm test\`, which builds the tool`);
+): Promise<ToolResult> {
   const child = run(path, args, { env: process.env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 });
   if (options.stdin !== undefined) child.child.stdin?.end(options.stdin);
   try {
@@ -20,4 +25,15 @@ export async function tool(
     const failed = error as { stdout?: string; stderr?: string };
     return { ok: false, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}`, stdout: failed.stdout ?? '' };
   }
+}
+
+/** A tool built by tests/tools/build-go-tools.sh (npm test exports its path), run with the test kubeconfig. */
+export async function tool(
+  variable: 'XC_HELM' | 'XC_ACTIONLINT',
+  args: string[],
+  options: { cwd?: string; stdin?: string } = {},
+): Promise<ToolResult> {
+  const path = process.env[variable];
+  if (!path) throw new Error(`${variable} is not set: run with \`npm test\`, which builds the tool`);
+  return runCaptured(path, args, options);
 }

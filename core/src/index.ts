@@ -49,4 +49,12 @@ export {
 } from './reconcile/flag-plan.ts';
 export * from './contracts/resources.ts';
 export { ConfigError, parseConfig } from './config/parse-config.ts';
+export { ruleLimitsOf, ruleLimitVariables } from './config/rule-limits-config.ts';
+export {
+  CONTEXT_LIMITS,
+  DEFAULT_OPERATION_BUDGET,
+  DEFAULT_RULE_LIMITS,
+  type RuleLimits,
+} from './rules/rule-limits.ts';
+export { ruleIssues } from './rules/flag-rules.ts';
 export { liveServedRevisions, propagatedTo, type PropagationTarget } from './reconcile/propagation.ts';

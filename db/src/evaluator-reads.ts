@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { FlagConfig } from '../../core/src/index.ts';
 import { inTransaction, withTenant } from './tenant-scope.ts';
 
 /**
@@ -22,7 +21,8 @@ export interface ApiKeyIdentity {
 
 export interface EnvironmentConfigs {
   revision: number;
-  flags: FlagConfig[];
+  /** Each flag's configuration as JSON text, in key order: the evaluator parses them one at a time. */
+  flags: string[];
 }
 
 export async function listActiveEnvironments(client: pg.ClientBase): Promise<EnvironmentRevision[]> {
@@ -64,7 +64,9 @@ export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promis
 
 /**
  * One environment's flag configurations and the revision they belong to, read in one statement so the two
- * always agree. Null when the environment does not exist (or is not the tenant's).
+ * always agree: a row per flag (one with no configuration for an environment without flags), each configuration
+ * as text, so that no single JSON document of the whole environment is parsed at once. Null when the
+ * environment does not exist (or is not the tenant's).
  */
 export async function loadEnvironmentConfigs(
   client: pg.ClientBase,
@@ -72,15 +74,16 @@ export async function loadEnvironmentConfigs(
   environmentId: string,
 ): Promise<EnvironmentConfigs | null> {
   return withTenant(client, tenantId, async (scoped) => {
-    const result = await scoped.query<{ revision: string; flags: FlagConfig[] }>(
-      `SELECT e.revision,
-              coalesce(jsonb_agg(fc.config ORDER BY fc.config->>'key') FILTER (WHERE fc.flag_id IS NOT NULL), '[]') AS flags
+    const result = await scoped.query<{ revision: string; config: string | null }>(
+      `SELECT e.revision, fc.config::text AS config
        FROM environments e LEFT JOIN flag_configs fc ON fc.environment_id = e.id
        WHERE e.id = $1 AND e.is_active
-       GROUP BY e.id, e.revision`,
+       ORDER BY fc.config->>'key'`,
       [environmentId],
     );
-    const row = result.rows[0];
-    return row ? { revision: Number(row.revision), flags: row.flags } : null;
+    const first = result.rows[0];
+    if (!first) return null;
+    const flags = result.rows.flatMap((row) => (row.config === null ? [] : [row.config]));
+    return { revision: Number(first.revision), flags };
   });
 }

@@ -9,9 +9,11 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
+import { clientErrorHandler } from './http/client-errors.ts';
 import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
 import type { SyncedWindowCounters } from './http/request-counters.ts';
 import type { Metrics } from './metrics.ts';
+import type { FlagEvaluation } from './routes/flag-evaluation.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { ofrepRoutes } from './routes/ofrep.ts';
 import { seedApiRoutes } from './routes/seed-api.ts';
@@ -25,7 +27,16 @@ export interface AppDeps {
   readiness: Readiness;
   /** Per-key request counters, shared across replicas through Redis when it is there. */
   rateLimitCounters: SyncedWindowCounters;
-  options: { bodyLimitBytes: number; rateLimitPerMinute: number; docsUi: boolean; logRequests?: boolean };
+  evaluation: FlagEvaluation;
+  options: {
+    bodyLimitBytes: number;
+    rateLimitPerMinute: number;
+    docsUi: boolean;
+    logRequests?: boolean;
+    /** Slow or stalled clients are cut off: the whole request within this, its headers within the other. */
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+  };
 }
 
 const asArray = <T>(value: T | T[] | undefined): T[] =>
@@ -41,6 +52,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // and request logs are off unless LOG_REQUESTS; errors are logged with the request's route and id explicitly.
     childLoggerFactory: (logger) => logger,
     bodyLimit: deps.options.bodyLimitBytes,
+    requestTimeout: deps.options.requestTimeoutMs,
+    // Node checks the timeouts every 30 s unless told otherwise: a stalled client would keep its socket that long.
+    http: {
+      headersTimeout: deps.options.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, deps.options.headersTimeoutMs),
+    },
+    clientErrorHandler,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -109,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     route.onResponse = [observe, ...asArray(route.onResponse)];
   });
 
-  const routeDeps = { snapshots: deps.snapshots, metrics: deps.metrics };
+  const routeDeps = { snapshots: deps.snapshots, evaluation: deps.evaluation };
   seedApiRoutes(app, routeDeps);
   ofrepRoutes(app, routeDeps);
   healthRoutes(app, deps);

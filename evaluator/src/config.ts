@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../../core/src/index.ts';
+import { ConfigError, parseConfig, ruleLimitVariables } from '../../core/src/index.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const envFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -8,6 +8,8 @@ const envFlag = z.enum(['true', 'false']).transform((value) => value === 'true')
 const configSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** /metrics is served here, apart from the port workloads call (0: a free port, for tests). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
   REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -18,9 +20,20 @@ const configSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(60_000),
   UNKNOWN_KEY_LOOKUPS_PER_SECOND: positiveInt.default(20),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** A request's headers and body must have arrived this long after it started, else 408 and the socket closes. */
+  REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Its headers, within this. */
+  HEADERS_TIMEOUT_MS: positiveInt.default(5_000),
+  /** Open connections beyond this are closed as they arrive. */
+  MAX_CONNECTIONS: positiveInt.default(10_000),
+  /** Expensive evaluations a tenant may have waiting for its turn on this replica; beyond it, 429. */
+  HEAVY_WORK_PER_TENANT: positiveInt.default(64),
   DOCS_UI: envFlag.default(true),
   /** Log every request and response (headers included, API keys redacted): for debugging, at a throughput cost. */
   LOG_REQUESTS: envFlag.default(false),
+  ...ruleLimitVariables,
+  /** Operations one evaluation's targeting may spend at run time; RULE_MAX_COST when unset. */
+  RULE_OPERATION_BUDGET: positiveInt.optional(),
 });
 
 export type EvaluatorConfig = Readonly<z.output<typeof configSchema>>;

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { ruleLimitsOf } from '../../core/src/index.ts';
 import { findApiKey, listActiveApiKeys } from '../../db/src/evaluator-reads.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
 import { withClient } from '../../db/src/with-client.ts';
@@ -8,15 +10,20 @@ import { buildApp } from './app.ts';
 import { SyncedWindowCounters } from './http/request-counters.ts';
 import { ApiKeyRing } from './auth/api-key-ring.ts';
 import type { EvaluatorConfig } from './config.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, observeServing } from './metrics.ts';
+import { buildMetricsApp } from './routes/health.ts';
+import { FairScheduler } from './scheduling/fair-scheduler.ts';
 import { subscribeToInvalidations, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
 import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
+import { buildSnapshot } from './snapshots/snapshot.ts';
 import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
 
 export interface RunningEvaluator {
   app: FastifyInstance;
   url: string;
+  /** Where /metrics is served (not on `url`). */
+  metricsUrl: string;
   keys: ApiKeyRing;
   snapshots: SnapshotRegistry;
   /** Stops taking traffic, drains in-flight requests, then closes Postgres and Redis. */
@@ -25,6 +32,9 @@ export interface RunningEvaluator {
 
 /** The app role the evaluator acts as, whatever user it logs in with: row-level security always applies. */
 const DATABASE_ROLE = 'xc_evaluator';
+
+/** Milliseconds a snapshot build compiles before it lets other work run. */
+const BUILD_SLICE_MS = 2;
 
 function createRedis(url: string, log: Logger, name: string): Redis {
   const redis = new Redis(url, {
@@ -45,7 +55,10 @@ export interface EvaluatorOptions {
   sharedDatabaseSession?: boolean;
 }
 
-/** Wires the evaluator: Postgres read model, Redis cache and invalidations, the in-memory key ring and snapshots. */
+/**
+ * Wires the evaluator, each part after what it needs: Postgres and Redis, metrics, the scheduler of heavy work,
+ * the snapshots (built in the scheduler's turns), the key ring, the HTTP app; then the first load and the loops.
+ */
 export async function startEvaluator(
   config: EvaluatorConfig,
   log: Logger,
@@ -72,14 +85,30 @@ export async function startEvaluator(
     ),
   );
 
-  let ready = false;
-  const snapshots: SnapshotRegistry = new SnapshotRegistry({
+  const metrics = createMetrics();
+  const scheduler = new FairScheduler({ maxPendingPerTenant: config.HEAVY_WORK_PER_TENANT });
+  const limits = ruleLimitsOf(config);
+  const snapshots = new SnapshotRegistry({
     source: new PostgresSnapshotSource(pool),
     cache: redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log),
     log,
-    events: { loaded: (_snapshot, from) => metrics.snapshotLoads.inc({ from }) },
+    build: (data, previous) =>
+      scheduler.run(
+        data.tenantId,
+        buildSnapshot(data, {
+          limits,
+          previous,
+          sliceMs: BUILD_SLICE_MS,
+          clock: () => performance.now(),
+          builtAt: Date.now(),
+        }),
+      ),
+    events: {
+      loaded: (_snapshot, from) => metrics.snapshotLoads.inc({ from }),
+      buildFailed: () => metrics.snapshotBuildFailures.inc(),
+    },
   });
-  const metrics = createMetrics(() => snapshots.all());
+  observeServing(metrics, { snapshots: () => snapshots.all(), heavyWorkPending: () => scheduler.pending });
   const keys = new ApiKeyRing(
     {
       listActive: () => withClient(pool, listActiveApiKeys),
@@ -90,6 +119,32 @@ export async function startEvaluator(
     },
     { unknownLookupsPerSecond: config.UNKNOWN_KEY_LOOKUPS_PER_SECOND },
   );
+
+  let ready = false;
+  const rateLimitCounters = new SyncedWindowCounters(redis, log);
+  const app = await buildApp({
+    log,
+    keys,
+    snapshots,
+    metrics,
+    readiness: { ready: () => ready },
+    rateLimitCounters,
+    evaluation: {
+      metrics,
+      scheduler,
+      operationBudget: config.RULE_OPERATION_BUDGET ?? limits.maxCost,
+      now: Date.now,
+    },
+    options: {
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      docsUi: config.DOCS_UI,
+      logRequests: config.LOG_REQUESTS,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+    },
+  });
+  const metricsApp = buildMetricsApp(metrics);
 
   const refresh = async () => {
     await Promise.all([keys.reload(), snapshots.refreshAll()]);
@@ -116,26 +171,14 @@ export async function startEvaluator(
     );
   }
 
-  const rateLimitCounters = new SyncedWindowCounters(redis, log);
-  const app = await buildApp({
-    log,
-    keys,
-    snapshots,
-    metrics,
-    readiness: { ready: () => ready },
-    rateLimitCounters,
-    options: {
-      bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-      docsUi: config.DOCS_UI,
-      logRequests: config.LOG_REQUESTS,
-    },
-  });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
+  app.server.maxConnections = config.MAX_CONNECTIONS;
+  const metricsUrl = await metricsApp.listen({ host: config.HOST, port: config.METRICS_PORT });
 
   return {
     app,
     url,
+    metricsUrl,
     keys,
     snapshots,
     async stop() {
@@ -144,6 +187,7 @@ export async function startEvaluator(
       clearInterval(heartbeat);
       rateLimitCounters.stop();
       await app.close();
+      await metricsApp.close();
       redisSubscriber?.disconnect();
       redis?.disconnect();
       await pool.end();

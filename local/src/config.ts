@@ -11,6 +11,8 @@ const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(8080),
   OPERATOR_PORT: port.default(8081),
+  /** The evaluator's /metrics. */
+  METRICS_PORT: port.default(9464),
   /** Real services instead of the embedded defaults. */
   DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }).optional(),
   REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),

@@ -23,6 +23,7 @@ const start = () =>
       XC_HOME: home,
       PORT: '0',
       OPERATOR_PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'silent',
     }),
     log,

@@ -82,6 +82,7 @@ export async function startLocalStack(
         REDIS_URL: config.REDIS_URL,
         HOST: config.HOST,
         PORT: String(config.PORT),
+        METRICS_PORT: String(config.METRICS_PORT),
         LOG_LEVEL: config.LOG_LEVEL,
         REPLICA_ID: 'local',
       }),

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
+import { createLogger } from '../../runtime/src/logger.ts';
 import { FEATURE_FLAGS } from '../../core/src/index.ts';
 import { runService } from '../../runtime/src/run-service.ts';
 import { loadConfig } from './config.ts';
@@ -39,7 +39,7 @@ async function banner(stack: LocalStack): Promise<string> {
 await runService(async () => {
   const { values } = parseArgs({ options: { manifests: { type: 'string', short: 'm' } } });
   const config = loadConfig(process.env, values.manifests);
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config.LOG_LEVEL, {});
   const stack = await startLocalStack(config, log, process.env);
   console.log(await banner(stack));
   return { log, stop: () => stack.stop() };

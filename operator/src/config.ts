@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../../core/src/index.ts';
+import { ConfigError, parseConfig, ruleLimitVariables } from '../../core/src/index.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -39,6 +39,7 @@ const configSchema = z
     MANAGEMENT_JWT_ISSUER: z.string().min(1).optional(),
     MANAGEMENT_JWT_AUDIENCE: z.string().min(1).optional(),
     MANAGEMENT_TENANT_CLAIM: z.string().min(1).default('tenants'),
+    ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {
     const enabled = config.MANAGEMENT_JWT_SECRET !== undefined || config.MANAGEMENT_JWKS_URL !== undefined;

@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ENVIRONMENTS, FEATURE_FLAGS, SERVED_LIVENESS_MS } from '../../core/src/index.ts';
+import { ENVIRONMENTS, FEATURE_FLAGS, ruleLimitsOf, SERVED_LIVENESS_MS } from '../../core/src/index.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
 import { migrate } from '../../db/src/migrate.ts';
 import type { OperatorConfig } from './config.ts';
@@ -163,6 +163,7 @@ export async function startOperator(
     environments,
     enqueue: (key) => queue.add(key),
     tenants: new Map(),
+    ruleLimits: ruleLimitsOf(config),
     log,
   };
 

@@ -60,6 +60,7 @@ describe('local quick start', () => {
         XC_HOME: join(dir, 'home'),
         PORT: '0',
         OPERATOR_PORT: '0',
+        METRICS_PORT: '0',
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

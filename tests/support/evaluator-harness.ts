@@ -41,6 +41,7 @@ export async function openEvaluatorTestBed(): Promise<EvaluatorTestBed> {
         REDIS_URL: redisUrl(),
         HOST: '127.0.0.1',
         PORT: '0',
+        METRICS_PORT: '0',
         LOG_LEVEL: 'silent',
         DOCS_UI: 'false',
         REPLICA_ID: `test-${evaluators.length}`,

@@ -26,7 +26,8 @@ export async function startNode(
       ? [process.execPath, script, ...args]
       : ['taskset', '-c', cpu, process.execPath, script, ...args];
   const child = spawn(command[0]!, command.slice(1), {
-    env: { ...process.env, ...env },
+    // An evaluator's metrics listener takes a free port unless the caller names one: several run side by side.
+    env: { ...process.env, METRICS_PORT: '0', ...env },
     stdio: onOutput ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
   });
   if (onOutput)

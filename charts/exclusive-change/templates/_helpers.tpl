@@ -72,3 +72,13 @@ seccompProfile:
     fieldRef:
       fieldPath: metadata.namespace
 {{- end -}}
+
+{{/* The rule limits, the same for the operator (which refuses a FeatureFlag beyond them) and the evaluator. */}}
+{{- define "xc.ruleLimitsEnv" -}}
+- name: RULE_MAX_COST
+  value: {{ .Values.rules.maxCost | quote }}
+- name: RULE_MAX_VALUES
+  value: {{ .Values.rules.maxValues | quote }}
+- name: RULE_MAX_DEPTH
+  value: {{ .Values.rules.maxDepth | quote }}
+{{- end }}

@@ -1,4 +1,6 @@
 import { rolloutBucket } from '../hashing/buckets.ts';
+import { OperationBudgetExceeded } from '../rules/rule-node.ts';
+import { DEFAULT_OPERATION_BUDGET } from '../rules/rule-limits.ts';
 import type { CompiledFlag } from './prepare.ts';
 import type { ErrorCode, EvaluationContext, EvaluationOptions, EvaluationResult, Reason } from './types.ts';
 
@@ -60,7 +62,8 @@ function evaluateEnabled(
 ): EvaluationResult {
   const { config, rule } = flag;
   if (rule !== null) {
-    const chosen = variantName(rule(ruleData(config.key, context, options)));
+    const budget = { left: options.operationBudget ?? DEFAULT_OPERATION_BUDGET };
+    const chosen = variantName(rule(ruleData(config.key, context, options), budget));
     if (chosen !== null) return resolved(flag, chosen, 'TARGETING_MATCH');
   }
   if (config.rollout !== null) {
@@ -96,6 +99,15 @@ export function evaluate(
   try {
     return evaluateEnabled(flag, context, options);
   } catch (error) {
+    if (error instanceof OperationBudgetExceeded) {
+      const budget = options.operationBudget ?? DEFAULT_OPERATION_BUDGET;
+      return errorResult(
+        config.key,
+        'GENERAL',
+        `the targeting rule ran out of its budget of ${budget} operations for this evaluation`,
+        config.metadata,
+      );
+    }
     const message = error instanceof Error ? error.message : String(error);
     return errorResult(config.key, 'GENERAL', `evaluation failed: ${message}`, config.metadata);
   }

@@ -1,5 +1,6 @@
+import { compileTargeting, type CompiledRule } from '../rules/flag-rules.ts';
+import { DEFAULT_RULE_LIMITS, type RuleLimits } from '../rules/rule-limits.ts';
 import { deepFreeze } from '../spec/json.ts';
-import { compileRule, type CompiledRule } from '../targeting/rule-engine.ts';
 import type { EvaluationResult, FlagConfig, Reason } from './types.ts';
 
 type ResolvingReason = Extract<Reason, 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT'>;
@@ -12,6 +13,8 @@ const RESOLVING_REASONS: readonly ResolvingReason[] = ['STATIC', 'DEFAULT', 'TAR
 export interface CompiledFlag {
   readonly config: FlagConfig;
   readonly rule: CompiledRule | null;
+  /** The targeting's estimated cost per evaluation (0 without targeting). */
+  readonly cost: number;
   readonly parseError: string | null;
   readonly resolved: Readonly<Record<ResolvingReason, ReadonlyMap<string, EvaluationResult>>>;
   /** No variant resolved (defaultVariant null): the caller's code default applies. */
@@ -19,21 +22,19 @@ export interface CompiledFlag {
   readonly disabled: EvaluationResult;
 }
 
-function compileTargeting(config: FlagConfig): { rule: CompiledRule | null; parseError: string | null } {
-  if (config.parseError !== undefined) return { rule: null, parseError: config.parseError };
-  if (config.targeting === null) return { rule: null, parseError: null };
-  try {
-    return { rule: compileRule(config.targeting), parseError: null };
-  } catch (error) {
-    return {
-      rule: null,
-      parseError: `invalid targeting rule: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
+function compileFlagTargeting(
+  config: FlagConfig,
+  limits: RuleLimits,
+): { rule: CompiledRule | null; cost: number; parseError: string | null } {
+  if (config.parseError !== undefined) return { rule: null, cost: 0, parseError: config.parseError };
+  if (config.targeting === null) return { rule: null, cost: 0, parseError: null };
+  const compiled = compileTargeting(config.targeting, config.evaluators ?? {}, limits);
+  if ('error' in compiled) return { rule: null, cost: 0, parseError: compiled.error };
+  return { rule: compiled.rule, cost: compiled.cost, parseError: null };
 }
 
 /** Never throws: a rule that does not compile makes a flag whose evaluations are PARSE_ERROR results. */
-export function prepareFlag(config: FlagConfig): CompiledFlag {
+export function prepareFlag(config: FlagConfig, limits: RuleLimits = DEFAULT_RULE_LIMITS): CompiledFlag {
   const frozen = deepFreeze(structuredClone(config));
   const { key, metadata } = frozen;
   const resolved = {} as Record<ResolvingReason, Map<string, EvaluationResult>>;
@@ -47,7 +48,7 @@ export function prepareFlag(config: FlagConfig): CompiledFlag {
   }
   return Object.freeze({
     config: frozen,
-    ...compileTargeting(frozen),
+    ...compileFlagTargeting(frozen, limits),
     resolved,
     codeDefault: Object.freeze({ key, reason: 'DEFAULT', metadata }),
     disabled: Object.freeze({ key, reason: 'DISABLED', metadata }),

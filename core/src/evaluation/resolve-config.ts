@@ -1,6 +1,6 @@
 import { IMPLIED_BOOLEAN_VARIANTS, type FeatureFlagSpec } from '../spec/feature-flag-spec.ts';
 import { isJsonObject, type JsonValue } from '../spec/json.ts';
-import { resolveRefs, UnknownEvaluatorError } from '../targeting/resolve-refs.ts';
+import { isEmptyRule, reachableEvaluators } from '../rules/flag-rules.ts';
 import type { FlagConfig, FlagValueType } from './types.ts';
 
 export const DEFAULT_BUCKET_BY = 'user_id';
@@ -22,13 +22,9 @@ function valueTypeOf(variants: Record<string, JsonValue>): FlagValueType {
   return typeof first === 'number' ? 'number' : 'string';
 }
 
-function isEmptyRule(rule: JsonValue | null | undefined): boolean {
-  return rule == null || (isJsonObject(rule) && Object.keys(rule).length === 0);
-}
-
 /**
- * Applies an environment's overrides to a validated spec and inlines shared rules: the per-environment
- * configuration that Postgres stores and evaluators load. Pure and deterministic.
+ * Applies an environment's overrides to a validated spec and keeps the named rules its targeting reaches: the
+ * per-environment configuration that Postgres stores and evaluators load. Pure and deterministic.
  */
 export function resolveFlagConfig(
   flag: FlagSource,
@@ -64,13 +60,9 @@ export function resolveFlagConfig(
     metadata: spec.metadata ?? {},
   };
   if (!isEmptyRule(rule)) {
-    try {
-      config.targeting = resolveRefs(rule!, { ...options.evaluators, ...spec.evaluators });
-    } catch (error) {
-      if (!(error instanceof UnknownEvaluatorError)) throw error;
-      config.targeting = rule!;
-      config.parseError = error.message;
-    }
+    config.targeting = rule!;
+    const evaluators = reachableEvaluators(rule!, { ...options.evaluators, ...spec.evaluators });
+    if (Object.keys(evaluators).length > 0) config.evaluators = evaluators;
   }
   return config;
 }

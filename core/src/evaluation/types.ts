@@ -30,6 +30,8 @@ export interface EvaluationResult {
 export interface EvaluationOptions {
   /** Unix time in seconds, exposed to rules as `$flagd.timestamp`. The core never reads the clock. */
   nowSeconds?: number;
+  /** Operations one evaluation's targeting may spend before it ends in an error (DEFAULT_OPERATION_BUDGET). */
+  operationBudget?: number;
 }
 
 /** A flag's configuration for one environment, overrides applied: plain JSON, stored and shipped as is. */
@@ -40,9 +42,11 @@ export interface FlagConfig {
   variants: Record<string, JsonValue>;
   defaultVariant: string | null;
   rollout: { percentage: number; variant: string; bucketBy: string } | null;
-  /** JSONLogic with every $ref already inlined. */
+  /** JSONLogic; each `{"$ref": name}` in it names one of `evaluators` (flagd's `$evaluators`). */
   targeting: JsonValue | null;
+  /** The named rules the targeting reaches, shared rather than copied into it. */
+  evaluators?: Record<string, JsonValue>;
   metadata: FlagMetadata;
-  /** Set when the configuration cannot be evaluated (an unknown $ref, say): every evaluation is a PARSE_ERROR. */
+  /** Set when the configuration cannot be evaluated: every evaluation is a PARSE_ERROR. */
   parseError?: string;
 }

@@ -1,4 +1,6 @@
 import { resolveFlagConfig } from '../evaluation/resolve-config.ts';
+import { ruleIssues } from '../rules/flag-rules.ts';
+import { DEFAULT_RULE_LIMITS, type RuleLimits } from '../rules/rule-limits.ts';
 import type { FlagConfig } from '../evaluation/types.ts';
 import type { FeatureFlagSpec } from '../spec/feature-flag-spec.ts';
 import { validateFeatureFlagSpec, type SpecIssue } from '../spec/validate.ts';
@@ -40,16 +42,20 @@ export type FlagPlan =
 
 /**
  * Decides what reconciling a FeatureFlag must write, from the resource, the namespace's environments and the
- * stored row: nothing when the generation was already written for exactly these environments.
+ * stored row: nothing when the generation was already written for exactly these environments. A spec whose
+ * rules the limits refuse (cost, size, depth, references) is invalid like one the schema refuses.
  */
 export function planFlag(
   resource: FlagResource,
   environments: readonly EnvironmentRef[],
   stored: StoredFlag | null,
+  limits: RuleLimits = DEFAULT_RULE_LIMITS,
 ): FlagPlan {
   const validated = validateFeatureFlagSpec(resource.spec);
   if (!validated.ok) return { kind: 'invalid', issues: validated.issues };
   const spec = validated.value;
+  const refused = ruleIssues(spec, limits);
+  if (refused.length > 0) return { kind: 'invalid', issues: refused };
   const key = spec.key ?? resource.name;
   if (stored && stored.sourceUid !== null && stored.sourceUid !== resource.uid)
     return { kind: 'conflict', key };

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/api-key-ring.ts';
-import type { Metrics } from '../metrics.ts';
 import { contextProblem } from '../http/context-limits.ts';
 import { sendClientError } from '../http/error-replies.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
 import type { SnapshotRegistry } from '../snapshots/snapshot-registry.ts';
+import type { FlagEvaluation } from './flag-evaluation.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,25 +42,25 @@ export async function snapshotFor(request: FastifyRequest, snapshots: SnapshotRe
 
 /**
  * Calls `answer` with the request's snapshot: synchronously when it is in memory (the steady state, and no
- * promise on the hot path), after loading it otherwise.
+ * promise on the hot path), after loading it otherwise. An answer may itself be a promise (heavy work waits
+ * for its tenant's turn).
  */
 export function withSnapshot<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   snapshots: SnapshotRegistry,
-  answer: (snapshot: Snapshot) => T,
+  answer: (snapshot: Snapshot) => T | Promise<T>,
 ): T | undefined | Promise<T | undefined> {
   // An answer that already sent its reply (a 304, a problem) must not be sent again.
   const settle = (value: T) => (reply.sent ? undefined : value);
+  const settled = (value: T | Promise<T>) => (value instanceof Promise ? value.then(settle) : settle(value));
   const identity = request.identity!;
   const snapshot = snapshots.get(identity.environmentId);
-  if (snapshot && snapshot.tenantId === identity.tenantId) return settle(answer(snapshot));
-  return snapshotFor(request, snapshots).then((loaded) => settle(answer(loaded)));
+  if (snapshot && snapshot.tenantId === identity.tenantId) return settled(answer(snapshot));
+  return snapshotFor(request, snapshots).then((loaded) => settled(answer(loaded)));
 }
-
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export interface EvaluationRouteDeps {
   snapshots: SnapshotRegistry;
-  metrics: Metrics;
+  evaluation: FlagEvaluation;
 }

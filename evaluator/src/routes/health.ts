@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
 
 export interface Readiness {
@@ -6,15 +6,21 @@ export interface Readiness {
   ready(): boolean;
 }
 
-export function healthRoutes(app: FastifyInstance, deps: { readiness: Readiness; metrics: Metrics }): void {
+export function healthRoutes(app: FastifyInstance, deps: { readiness: Readiness }): void {
   const hide = { hide: true };
   app.get('/healthz', { schema: hide }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: hide }, async (_request, reply) => {
     if (deps.readiness.ready()) return { status: 'ready' };
     return reply.code(503).send({ status: 'not ready' });
   });
-  app.get('/metrics', { schema: hide }, async (_request, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+}
+
+/** /metrics on a listener of its own: the port workloads call does not show how the platform is doing. */
+export function buildMetricsApp(metrics: Metrics): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
+  return app;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { evaluate, evaluateKey, type EvaluationResult } from '../../../core/src/index.ts';
+import type { EvaluationResult } from '../../../core/src/index.ts';
 import { bulkEtag, etagMatches } from '../http/etag.ts';
 import {
   jsonSchema,
@@ -10,7 +10,8 @@ import {
   ofrepGeneralError,
   ofrepSuccess,
 } from '../http/schemas.ts';
-import { checkContext, nowSeconds, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { evaluateMany, evaluateOne } from './flag-evaluation.ts';
 
 type OfrepBody = { context?: Record<string, unknown> };
 
@@ -34,7 +35,7 @@ function defaultBody(request: FastifyRequest, _reply: FastifyReply, done: () => 
 }
 
 export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
-  const { snapshots, metrics } = deps;
+  const { snapshots, evaluation } = deps;
 
   app.post<{ Body: OfrepBody; Params: { key: string } }>(
     '/ofrep/v1/evaluate/flags/:key',
@@ -56,12 +57,12 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
     },
     (request, reply: FastifyReply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
-        const result = evaluateKey(snapshot.flags, request.params.key, request.body.context, {
-          nowSeconds: nowSeconds(),
-        });
-        metrics.countEvaluation(result.reason);
-        if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
-        return toOfrep(result);
+        const answer = (result: EvaluationResult) => {
+          if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
+          return toOfrep(result);
+        };
+        const result = evaluateOne(evaluation, snapshot, request.params.key, request.body.context);
+        return result instanceof Promise ? result.then(answer) : answer(result);
       }),
   );
 
@@ -88,14 +89,8 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
         const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context);
         reply.header('etag', etag);
         if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        const options = { nowSeconds: nowSeconds() };
-        const flags = [];
-        for (const flag of snapshot.flags.values()) {
-          const result = evaluate(flag, context, options);
-          metrics.countEvaluation(result.reason);
-          flags.push(toOfrep(result));
-        }
-        return { flags };
+        const flags = evaluateMany(evaluation, snapshot, undefined, context, toOfrep);
+        return flags instanceof Promise ? flags.then((all) => ({ flags: all })) : { flags };
       }),
   );
 }

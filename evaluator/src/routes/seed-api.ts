@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { evaluateKey, type EvaluationResult } from '../../../core/src/index.ts';
+import type { EvaluationResult } from '../../../core/src/index.ts';
 import { configEtag, etagMatches } from '../http/etag.ts';
 import { sendProblem } from '../http/error-replies.ts';
 import {
@@ -10,7 +10,8 @@ import {
   seedEvaluateBody,
   seedResult,
 } from '../http/schemas.ts';
-import { checkContext, nowSeconds, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { evaluateMany, evaluateOne } from './flag-evaluation.ts';
 
 type SeedBody = { flag_key: string; context?: Record<string, unknown> };
 type SeedBulkBody = { flag_keys?: string[]; context?: Record<string, unknown> };
@@ -37,7 +38,7 @@ const errorResponses = {
 };
 
 export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
-  const { snapshots, metrics } = deps;
+  const { snapshots, evaluation } = deps;
   const config = { api: 'seed' as const, auth: true };
 
   app.post<{ Body: SeedBody }>(
@@ -54,19 +55,17 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
     },
     (request, reply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
-        const result = evaluateKey(snapshot.flags, request.body.flag_key, request.body.context, {
-          nowSeconds: nowSeconds(),
-        });
-        metrics.countEvaluation(result.reason);
-        if (result.errorCode === 'FLAG_NOT_FOUND') {
+        const answer = (result: EvaluationResult) => {
+          if (result.errorCode !== 'FLAG_NOT_FOUND') return toSeedResult(result);
           return sendProblem(reply, {
             status: 404,
             slug: 'flag-not-found',
             title: 'Flag not found',
             detail: `no flag "${result.key}" in this environment`,
           });
-        }
-        return toSeedResult(result);
+        };
+        const result = evaluateOne(evaluation, snapshot, request.body.flag_key, request.body.context);
+        return result instanceof Promise ? result.then(answer) : answer(result);
       }),
   );
 
@@ -84,14 +83,14 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
     },
     (request, reply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
-        const keys = request.body.flag_keys ?? [...snapshot.flags.keys()];
-        const options = { nowSeconds: nowSeconds() };
-        const flags = keys.map((key) => {
-          const result = evaluateKey(snapshot.flags, key, request.body.context, options);
-          metrics.countEvaluation(result.reason);
-          return toSeedResult(result);
-        });
-        return { flags };
+        const flags = evaluateMany(
+          evaluation,
+          snapshot,
+          request.body.flag_keys,
+          request.body.context,
+          toSeedResult,
+        );
+        return flags instanceof Promise ? flags.then((all) => ({ flags: all })) : { flags };
       }),
   );
 

@@ -9,7 +9,7 @@ const cachedSnapshotSchema = z.object({
   tenantId: z.string(),
   environmentId: z.string(),
   revision: z.number().int().nonnegative(),
-  flags: z.array(z.looseObject({ key: z.string() })),
+  flags: z.array(z.string()),
 });
 
 /**
@@ -32,7 +32,7 @@ export class RedisSnapshotCache implements SnapshotCache {
       const raw = await this.#redis.get(snapshotKey(environmentId));
       if (raw === null) return null;
       const parsed = cachedSnapshotSchema.safeParse(JSON.parse(raw));
-      return parsed.success ? (parsed.data as unknown as SnapshotData) : null;
+      return parsed.success ? parsed.data : null;
     } catch (error) {
       this.#log.debug({ err: error, environmentId }, 'snapshot cache read failed');
       return null;

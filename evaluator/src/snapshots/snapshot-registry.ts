@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
-import { buildSnapshot, type Snapshot, type SnapshotData } from './snapshot.ts';
+import type { Snapshot, SnapshotData } from './snapshot.ts';
 
 /** Postgres, the source of truth. */
 export interface SnapshotSource {
@@ -17,12 +17,18 @@ export interface SnapshotCache {
 
 export interface RegistryEvents {
   loaded?(snapshot: Snapshot, from: 'cache' | 'database'): void;
+  /** A snapshot could not be built; the environment keeps the one it had. */
+  buildFailed?(environmentId: string, error: unknown): void;
 }
+
+/** Builds a snapshot off the request path, reusing what `previous` already compiled. */
+export type SnapshotBuild = (data: SnapshotData, previous: Snapshot | undefined) => Promise<Snapshot>;
 
 /**
  * Every environment's snapshot in memory. Reads are synchronous map look-ups; loads happen off the request path
  * (start-up, invalidations, the revision poll), one at a time per environment, and never replace a snapshot
- * with an older revision. When Postgres and Redis are both gone, the last good snapshots keep serving.
+ * with an older revision; builds run in slices, and one that fails leaves the last good snapshot serving. When
+ * Postgres and Redis are both gone, the last good snapshots keep serving.
  */
 export class SnapshotRegistry {
   #snapshots = new Map<string, Snapshot>();
@@ -31,20 +37,20 @@ export class SnapshotRegistry {
   readonly #cache: SnapshotCache | null;
   readonly #log: Logger;
   readonly #events: RegistryEvents;
-  readonly #now: () => number;
+  readonly #build: SnapshotBuild;
 
   constructor(deps: {
     source: SnapshotSource;
     cache: SnapshotCache | null;
     log: Logger;
+    build: SnapshotBuild;
     events?: RegistryEvents;
-    now?: () => number;
   }) {
     this.#source = deps.source;
     this.#cache = deps.cache;
     this.#log = deps.log;
+    this.#build = deps.build;
     this.#events = deps.events ?? {};
-    this.#now = deps.now ?? Date.now;
   }
 
   get(environmentId: string): Snapshot | undefined {
@@ -123,9 +129,22 @@ export class SnapshotRegistry {
       this.#snapshots.delete(environmentId);
       return null;
     }
+    const previous = this.#snapshots.get(environmentId);
+    if (previous && previous.revision >= data.revision) return previous;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.#build(data, previous);
+    } catch (error) {
+      this.#log.warn(
+        { err: error, environmentId, revision: data.revision },
+        'snapshot not built; serving the last good one',
+      );
+      this.#events.buildFailed?.(environmentId, error);
+      throw error;
+    }
+    // A build takes turns with other work: a newer snapshot may have landed meanwhile.
     const current = this.#snapshots.get(environmentId);
-    if (current && current.revision >= data.revision) return current;
-    const snapshot = buildSnapshot(data, this.#now());
+    if (current && current.revision >= snapshot.revision) return current;
     this.#snapshots.set(environmentId, snapshot);
     this.#log.debug({ environmentId, revision: snapshot.revision, from }, 'snapshot loaded');
     this.#events.loaded?.(snapshot, from);

@@ -60,6 +60,7 @@ export async function reconcileFeatureFlag(
             { uid: resource.metadata.uid, name, generation: resource.metadata.generation, spec },
             environments,
             stored,
+            deps.ruleLimits,
           );
           const names = new Map(environments.map((environment) => [environment.id, environment.key]));
           if (plan.kind === 'invalid')

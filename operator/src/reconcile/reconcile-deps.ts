@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { FINALIZER } from '../../../core/src/index.ts';
+import { FINALIZER, type RuleLimits } from '../../../core/src/index.ts';
 import { ensureTenant } from '../../../db/src/operator-writes.ts';
 import type { InvalidationPublisher } from '../invalidation-publisher.ts';
 import type { PropagationTracker } from '../propagation/propagation-tracker.ts';
@@ -22,6 +22,8 @@ export interface ReconcileDeps {
   propagation?: PropagationTracker;
   /** Tenant ids by namespace: a tenant, once created, keeps its id. */
   tenants: Map<string, string>;
+  /** What a flag's rules may cost; beyond it a FeatureFlag is InvalidSpec. */
+  ruleLimits: RuleLimits;
   log: Logger;
   now?: () => Date;
 }

@@ -55,6 +55,7 @@ export async function ofrepTarget(): Promise<TestbedTarget> {
     REDIS_URL: process.env.REDIS_URL,
     HOST: '127.0.0.1',
     PORT: '0',
+    METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     DOCS_UI: 'false',
     RATE_LIMIT_PER_MINUTE: '0',

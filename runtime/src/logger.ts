@@ -1,0 +1,53 @@
+import { pino, stdSerializers, type Logger } from 'pino';
+import { API_KEY_PREFIX } from '../../db/src/api-key-material.ts';
+
+const REDACT = [
+  'req.headers["x-api-key"]',
+  'req.headers.authorization',
+  'headers["x-api-key"]',
+  'headers.authorization',
+];
+
+const masked = (value: unknown) => String(value).includes(API_KEY_PREFIX);
+
+/**
+ * What a request log line holds: enough to debug a client. Besides the REDACT paths, any header carrying
+ * something shaped like a key is masked (a client may send its key in the wrong header), and so is a query
+ * string holding one.
+ */
+function requestFields({ method, url, headers }: { method: string; url: string; headers: unknown }) {
+  return {
+    method,
+    url: url.includes(API_KEY_PREFIX) ? `${url.split('?')[0]}?[redacted]` : url,
+    headers: Object.fromEntries(
+      Object.entries((headers ?? {}) as Record<string, unknown>).map(([name, value]) => [
+        name,
+        masked(value) || name === 'authorization' ? '[redacted]' : value,
+      ]),
+    ),
+  };
+}
+
+/**
+ * An error as a log line may hold it. Node's HTTP parser attaches the bytes it choked on (`rawPacket`), and
+ * those bytes are the request's headers, API key or bearer token included: they never reach a log.
+ */
+function errorFields(error: Error) {
+  const fields = stdSerializers.err(error) as Record<string, unknown>;
+  delete fields.rawPacket;
+  for (const [name, value] of Object.entries(fields))
+    if (typeof value === 'string' && name !== 'stack' && masked(value)) fields[name] = '[redacted]';
+  return fields;
+}
+
+/** The one logger factory of every composition root: redaction cannot be forgotten by one of them. */
+export function createLogger(level: string, bindings: Record<string, string>): Logger {
+  return pino({
+    level,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: {
+      req: (request: { method: string; url: string; headers: unknown }) => requestFields(request),
+      err: errorFields,
+    },
+  }).child(bindings);
+}

@@ -60,10 +60,14 @@ export async function listEnvironments(client: pg.ClientBase, tenantId: string):
 export interface EnvironmentRow {
   id: string;
   revision: number;
+  /** The row was inserted, or an archived one (its Environment was deleted) was made active again. */
   created: boolean;
 }
 
-/** Creates or updates an environment row; makes it the tenant's only default when asked. */
+/**
+ * Creates or updates an environment row; makes it the tenant's only default when asked. An Environment deleted
+ * and applied again re-activates its old row, and that counts as created: its flags must be written for it again.
+ */
 export async function upsertEnvironment(
   client: pg.ClientBase,
   input: { tenantId: string; key: string; displayName: string; isDefault: boolean; sourceUid: string },
@@ -75,10 +79,11 @@ export async function upsertEnvironment(
     );
   }
   const result = await client.query<{ id: string; revision: string; created: boolean }>(
-    `INSERT INTO environments (tenant_id, name, key, is_default, source_uid) VALUES ($1, $2, $3, $4, $5)
+    `WITH before AS (SELECT is_active FROM environments WHERE tenant_id = $1 AND key = $3)
+     INSERT INTO environments (tenant_id, name, key, is_default, source_uid) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, key) DO UPDATE SET name = EXCLUDED.name, is_default = EXCLUDED.is_default, is_active = true,
        source_uid = EXCLUDED.source_uid, updated_at = now()
-     RETURNING id, revision, (xmax = 0) AS created`,
+     RETURNING id, revision, (xmax = 0 OR NOT coalesce((SELECT is_active FROM before), true)) AS created`,
     [input.tenantId, input.displayName, input.key, input.isDefault, input.sourceUid],
   );
   const row = result.rows[0]!;

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { restrictToOwner } from './private-home.ts';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -16,6 +17,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 64): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
+  // PGlite unpacks a new data directory with chmod 0666, past the umask; the files it creates later honour it.
+  await restrictToOwner(dataDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   let port = 0;
   server.addEventListener('listening', (event) => {

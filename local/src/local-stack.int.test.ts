@@ -1,4 +1,15 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -14,7 +25,15 @@ let dir: string;
 let manifests: string;
 let home: string;
 let stack: LocalStack | null = null;
-const log = pino({ level: 'silent' });
+/** The stack's log lines, to see a refusal happen rather than guess when it did. */
+const lines: string[] = [];
+const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+const logged = (text: string) =>
+  eventually(
+    async () => lines.some((line) => String((JSON.parse(line) as { msg?: unknown }).msg).includes(text)),
+    Boolean,
+    2000,
+  );
 
 const start = () =>
   startLocalStack(
@@ -24,7 +43,7 @@ const start = () =>
       PORT: '0',
       OPERATOR_PORT: '0',
       METRICS_PORT: '0',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'info',
     }),
     log,
   );
@@ -37,13 +56,15 @@ async function apiKey(): Promise<string> {
 async function evaluate(
   flag: string,
   user: string,
+  key?: string,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${stack!.evaluatorUrl}/ofrep/v1/evaluate/flags/${flag}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${await apiKey()}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key ?? (await apiKey())}`, 'content-type': 'application/json' },
     body: JSON.stringify({ context: { targetingKey: user, user_id: user } }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const text = await response.text(); // a 401 has no body
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
 async function darkModeShare(): Promise<number> {
@@ -112,10 +133,37 @@ describe('local mode', () => {
   });
 
   it('refuses a manifest the CRD would refuse and keeps serving what was there', async () => {
+    // Were the refused manifest taken, production would roll out to 0 %; it is refused, and 100 % stays.
+    const refused = "production: { rollout: { percentage: 0 } }\n  # refused: defaultVariant 'maybe'";
+    await editManifest('production: { rollout: { percentage: 100 } }', refused);
     await editManifest("defaultVariant: 'off'", "defaultVariant: 'maybe'");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await logged('spec.defaultVariant: "maybe" is not a variant');
     expect(await darkModeShare()).toBe(1);
     await editManifest("defaultVariant: 'maybe'", "defaultVariant: 'off'");
+    await editManifest(refused, 'production: { rollout: { percentage: 100 } }');
+  });
+
+  // Regression (hostile-tenant probe, item 5): after one save through a temporary file renamed over the
+  // manifest (sed -i, most editors), Node's recursive fs.watch never reported that file again: later saves
+  // in place were ignored. Atomic saves and saves in place alternate here, ten of each.
+  it('picks up atomic saves and saves in place, alternating, each within a second', async () => {
+    const path = join(manifests, 'shop.yaml');
+    let current = 100;
+    for (let save = 0; save < 20; save++) {
+      const next = current === 100 ? 0 : 100;
+      const text = (await readFile(path, 'utf8')).replace(
+        `production: { rollout: { percentage: ${current} } }`,
+        `production: { rollout: { percentage: ${next} } }`,
+      );
+      if (save % 2 === 0) {
+        const temporary = join(manifests, `.shop.yaml.${save}.tmp`);
+        await writeFile(temporary, text);
+        await rename(temporary, path);
+      } else await writeFile(path, text);
+      await eventually(darkModeShare, (share) => share === next / 100, 1000);
+      current = next;
+    }
+    expect(current).toBe(100);
   });
 
   it('archives a flag whose manifest is removed', async () => {
@@ -130,12 +178,73 @@ describe('local mode', () => {
     );
   });
 
+  // Regression (hostile-tenant probe, item 4): with the Environment in a file of its own, moving the file away
+  // and back left every flag FLAG_NOT_FOUND until the 5-minute resync.
+  it('serves the flags again once an Environment file is moved away and back', async () => {
+    const shop = join(manifests, 'shop.yaml');
+    const text = await readFile(shop, 'utf8');
+    const documents = text.split('\n---\n');
+    const environment = documents.find((document) => document.includes('kind: Environment'))!;
+    await writeFile(join(manifests, 'environment.yaml'), `${environment}\n`);
+    await writeFile(shop, documents.filter((document) => document !== environment).join('\n---\n'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await evaluate('dark_mode', 'user-1')).status).toBe(200);
+    const oldKey = await apiKey();
+    await rename(join(manifests, 'environment.yaml'), join(dir, 'environment.yaml'));
+    await eventually(
+      () => evaluate('dark_mode', 'user-1', oldKey),
+      (result) => result.status === 401,
+      2000,
+    );
+    const restored = Date.now();
+    await rename(join(dir, 'environment.yaml'), join(manifests, 'environment.yaml'));
+    // The Environment comes back with a new key; until it is issued, there is none to call with.
+    const answer = await eventually(
+      () =>
+        apiKey().then(
+          (key) => evaluate('dark_mode', 'user-1', key),
+          () => ({ status: 0, body: {} }),
+        ),
+      (result) => result.status === 200,
+      2000,
+    );
+    expect(Date.now() - restored).toBeLessThan(2000);
+    expect(answer.body).toMatchObject({ key: 'dark_mode', reason: 'SPLIT' });
+    expect(await apiKey()).not.toBe(oldKey);
+  });
+
+  // Regression (hostile-tenant probe, item 9): an Environment file truncated to nothing (an editor's save in
+  // progress, a full disk) revoked every key at once.
+  it('keeps what an emptied file declared until it declares something again or is removed', async () => {
+    const path = join(manifests, 'environment.yaml');
+    const content = await readFile(path, 'utf8');
+    await truncate(path, 0);
+    await logged('environment.yaml: the file is empty');
+    expect((await evaluate('dark_mode', 'user-1')).status).toBe(200);
+    await writeFile(path, content);
+  });
+
+  // Regression (hostile-tenant probe, item 7): .exclusive-change/ and pgdata/ were 0755 and most of pgdata's
+  // files 0666, so any local user could change flags, key hashes or the audit log.
+  it('keeps its state readable and writable by its owner only', async () => {
+    const modes: [string, number][] = [];
+    const walk = async (path: string): Promise<void> => {
+      const info = await stat(path);
+      modes.push([path, info.mode & 0o777]);
+      if (info.isDirectory()) for (const entry of await readdir(path)) await walk(join(path, entry));
+    };
+    await walk(home);
+    expect(modes.length).toBeGreaterThan(100);
+    expect(modes.filter(([, mode]) => (mode & 0o077) !== 0)).toEqual([]);
+    expect(modes.find(([path]) => path === join(home, 'pgdata'))![1]).toBe(0o700);
+  });
+
   it('keeps flags, keys and the audit log across a restart', async () => {
     const key = await apiKey();
     const before = await audit();
     expect(before.intact).toBe(true);
-    // created: environment, two flags; edited: one flag; archived: one flag
-    expect(before.rows).toBeGreaterThanOrEqual(5);
+    // created: environment, two flags; edited: one flag; archived: one flag; the environment deleted and created
+    expect(before.rows).toBeGreaterThanOrEqual(7);
     await stack!.stop();
     stack = null;
     stack = await start();

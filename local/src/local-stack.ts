@@ -9,6 +9,7 @@ import type { LocalConfig } from './config.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { InvalidationBus } from './invalidation-bus.ts';
 import { ManifestCluster } from './manifests/manifest-cluster.ts';
+import { makePrivateHome } from './private-home.ts';
 
 export interface LocalStack {
   evaluatorUrl: string;
@@ -44,6 +45,7 @@ export async function startLocalStack(
   if (!(await stat(manifests).catch(() => null))?.isDirectory())
     throw new Error(`XC_MANIFESTS: ${manifests} is not a directory of manifests`);
 
+  await makePrivateHome(home);
   const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres(join(home, 'pgdata'));
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   const bus = config.REDIS_URL ? undefined : new InvalidationBus();

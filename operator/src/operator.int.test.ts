@@ -259,4 +259,58 @@ describe('the operator', () => {
     ).toEqual([{ action: 'create' }, { action: 'archive' }]);
     expect(await verifyAuditChain(owner, tenant)).toMatchObject({ ok: true });
   });
+
+  // Regression (hostile-tenant probe, item 4): an Environment deleted and applied again re-activated its row
+  // as "not created", so its flags were never written for it again: FLAG_NOT_FOUND until the 5-minute resync,
+  // with the status saying Ready and no audit row for the re-creation.
+  it('serves the flags of an Environment deleted and applied again, and audits both', async () => {
+    await apply(examples());
+    await waitReady('environment', 'production');
+    expect(
+      (await kubectl(['delete', 'environment', 'production', '-n', namespace, '--timeout=30s'])).ok,
+    ).toBe(true);
+    const tenant = await tenantId();
+    expect(
+      await query(
+        "SELECT count(*)::int AS n FROM flag_configs fc JOIN environments e ON e.id = fc.environment_id WHERE e.tenant_id = $1 AND e.key = 'production'",
+        [tenant],
+      ),
+    ).toEqual([{ n: 0 }]);
+    const restored = Date.now();
+    await apply(examples());
+    await waitReady('environment', 'production');
+    const key = await eventually(
+      () => apiKeyFromSecret().catch(() => ''),
+      (value) => value.startsWith('xc_live_'),
+    );
+    const answer = await eventually(
+      async () => {
+        const response = await fetch(`${evaluator.url}/ofrep/v1/evaluate/flags/dark_mode`, {
+          method: 'POST',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          body: JSON.stringify({ context: { user_id: 'u' } }),
+        });
+        return { status: response.status, body: (await response.json()) as { reason?: string } };
+      },
+      (result) => result.status === 200,
+      10_000,
+    );
+    expect(answer.body.reason).toBe('SPLIT');
+    expect(Date.now() - restored).toBeLessThan(10_000);
+    const environmentAudit = await query<{ action: string }>(
+      "SELECT action FROM audit_log WHERE tenant_id = $1 AND kind = 'Environment' AND action IN ('create', 'delete') ORDER BY seq",
+      [tenant],
+    );
+    expect(environmentAudit.map((row) => row.action)).toEqual(['create', 'delete', 'create']);
+    const status = await kubectlJson<{ status: { conditions: { type: string; status: string }[] } }>([
+      'get',
+      'environment',
+      'production',
+      '-n',
+      namespace,
+    ]);
+    expect(status.status.conditions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]),
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import {
   apiKeySecretName,
@@ -125,7 +125,7 @@ export class ManifestCluster implements Cluster {
       },
       stop: async () => {
         source.started = false;
-        if ([...this.#sources.values()].every((each) => !each.started)) this.#stopWatching();
+        if ([...this.#sources.values()].every((each) => !each.started)) await this.#stopWatching();
       },
       get: (namespace, name) => this.#views.get(idOf(kind, namespace, name)),
       list: (namespace) => this.#list(kind, namespace),
@@ -143,14 +143,19 @@ export class ManifestCluster implements Cluster {
   }
 
   async stop(): Promise<void> {
-    this.#stopWatching();
+    await this.#stopWatching();
     await this.#scanning;
     await this.#saving;
   }
 
+  /**
+   * Watches the directory tree with chokidar, which watches directories rather than files: a file replaced by a
+   * rename (an editor's atomic save) is seen like one written in place, every time.
+   */
   #startWatching(): void {
     if (this.#watcher) return;
-    this.#watcher = watch(this.#options.directory, { recursive: true }, () => {
+    this.#watcher = watch(this.#options.directory, { ignoreInitial: true });
+    this.#watcher.on('all', () => {
       if (this.#scanTimer) clearTimeout(this.#scanTimer);
       this.#scanTimer = setTimeout(() => {
         this.#scanTimer = null;
@@ -160,11 +165,12 @@ export class ManifestCluster implements Cluster {
     this.#watcher.on('error', (error) => this.#options.log.error({ err: error }, 'manifest watch failed'));
   }
 
-  #stopWatching(): void {
-    this.#watcher?.close();
+  async #stopWatching(): Promise<void> {
+    const watcher = this.#watcher;
     this.#watcher = null;
     if (this.#scanTimer) clearTimeout(this.#scanTimer);
     this.#scanTimer = null;
+    await watcher?.close();
   }
 
   async #scan(): Promise<void> {

@@ -56,7 +56,14 @@ export async function readManifests(directory: string): Promise<ManifestReading>
     const name = relative(directory, path);
     let documents;
     try {
-      documents = parseAllDocuments(await readFile(path, 'utf8'));
+      const text = await readFile(path, 'utf8');
+      // Most likely a save caught half-way; deleting a resource is removing its document or its file.
+      if (text.trim() === '') {
+        reading.unreadable.add(name);
+        reading.problems.push(`${name}: the file is empty; what it declared stays as it was`);
+        continue;
+      }
+      documents = parseAllDocuments(text);
     } catch (error) {
       reading.unreadable.add(name);
       reading.problems.push(`${name}: ${(error as Error).message}`);

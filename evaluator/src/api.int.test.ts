@@ -217,6 +217,18 @@ describe('OFREP', () => {
     expect(changed.status).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
   });
+
+  // Regression (hostile-tenant probe, item 9): `If-None-Match: *` got 304 for a client with nothing cached.
+  it('answers If-None-Match: * with the flags, not 304', async () => {
+    const response = await call(
+      'POST',
+      '/ofrep/v1/evaluate/flags',
+      { context: {} },
+      { 'if-none-match': '*' },
+    );
+    expect(response.status).toBe(200);
+    expect((response.body!.flags as unknown[]).length).toBeGreaterThan(0);
+  });
 });
 
 describe('authentication and tenant isolation', () => {

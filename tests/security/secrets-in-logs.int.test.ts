@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { E2EStack, environmentManifest, flagManifest } from '../e2e/e2e-stack.ts';
+import { rawRequest } from '../support/raw-http.ts';
 
 // API keys never reach a log: the operator and two evaluators run as processes at debug level while keys are
 // issued, used (header and bearer), misused and revoked; then their whole output is searched.
 
 let stack: E2EStack;
 const KEY_PATTERN = /xc_live_[A-Za-z0-9]{20,}/g;
+
+/** Log output with every logged Buffer (`{"type":"Buffer","data":[...]}`) turned back into its text. */
+const withBuffersDecoded = (output: string) =>
+  output.replace(/\{"type":"Buffer","data":\[([\d,]*)\]\}/g, (_match, bytes: string) =>
+    Buffer.from(bytes.split(',').filter(Boolean).map(Number)).toString('latin1'),
+  );
 
 beforeAll(async () => {
   stack = await E2EStack.start({
@@ -59,12 +66,42 @@ describe('API keys in logs', () => {
     await stack.apply(environmentManifest('production', ['service'])); // revokes batch
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
-    const output = [...stack.operators, ...stack.evaluators].map((handle) => handle.output()).join('\n');
+    const output = withBuffersDecoded(
+      [...stack.operators, ...stack.evaluators].map((handle) => handle.output()).join('\n'),
+    );
     // the requests are really logged, headers included
     expect(output).toContain('"x-api-key":"[redacted]"');
     expect(output).toContain('"authorization":"[redacted]"');
     expect(output).toContain('"x-not-a-key"');
     for (const key of keys) expect(output.includes(key)).toBe(false);
+    expect(output.match(KEY_PATTERN)).toBeNull();
+  }, 60_000);
+
+  // Regression (hostile-tenant probe, item 6): a request Node's parser refuses (Content-Length with chunked
+  // encoding, say) was logged at trace level with the parser's rawPacket, whose bytes hold the key.
+  it('appear in no log line for requests the HTTP parser refuses', async () => {
+    const key = await stack.apiKey('production', 'service');
+    const path = '/ofrep/v1/evaluate/flags/logged';
+    const malformed = (auth: string) => [
+      `POST ${path} HTTP/1.1\r\nHost: x\r\n${auth}\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\n${auth}\r\nNot a header line\r\n\r\n`,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\n${auth}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\n${auth}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+      `GE T ${path} HTTP/9.9\r\n${auth}\r\n\r\n`,
+    ];
+    const before = stack.evaluators.map((handle) => handle.output().length);
+    for (const evaluator of stack.evaluators)
+      for (const auth of [`X-API-Key: ${key}`, `Authorization: Bearer ${key}`])
+        for (const bytes of malformed(auth))
+          expect(await rawRequest(evaluator.url, bytes)).toMatch(/^HTTP\/1\.1 4\d\d /);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const output = withBuffersDecoded(
+      stack.evaluators.map((handle, index) => handle.output().slice(before[index])).join('\n'),
+    );
+    expect(output.match(/refused a malformed or slow request/g)?.length).toBe(
+      stack.evaluators.length * 2 * malformed('').length,
+    );
+    expect(output.includes(key)).toBe(false);
     expect(output.match(KEY_PATTERN)).toBeNull();
   }, 60_000);
 });

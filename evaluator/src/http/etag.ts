@@ -15,9 +15,11 @@ export function configEtag(environmentId: string, revision: number): string {
   return `"${environmentId}.${revision}"`;
 }
 
-/** Whether an If-None-Match header names `etag` (a list, weak tags and `*` included). */
+/**
+ * Whether an If-None-Match header names `etag` (a list, weak tags included). `*` names nothing here: it asks
+ * whether any representation exists, and a client that sends it has none cached to be told is still current.
+ */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  if (ifNoneMatch.trim() === '*') return true;
   return ifNoneMatch.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
 }

@@ -32,11 +32,16 @@ export interface ManagementDeps {
  * and a verification of its hash chain. Bearer JWTs only; a token names the tenants it may read.
  */
 export function managementRoutes(app: FastifyInstance, deps: ManagementDeps): void {
-  /** Authenticates, checks the tenant claim, and runs `work` in the tenant's scope; 404 for an unknown tenant. */
+  /**
+   * Authenticates and checks the tenant claim before anything else about the request is looked at (a caller
+   * without a token learns nothing from a 400); then `validate`, then `work` in the tenant's scope; 404 for an
+   * unknown tenant.
+   */
   async function forTenant<T>(
     request: FastifyRequest<{ Params: { tenant: string } }>,
     reply: FastifyReply,
     work: (client: pg.ClientBase, tenantId: string) => Promise<T>,
+    validate: () => string | null = () => null,
   ) {
     const header = request.headers.authorization;
     const principal = header?.startsWith('Bearer ') ? await deps.verify(header.slice(7).trim()) : null;
@@ -44,6 +49,8 @@ export function managementRoutes(app: FastifyInstance, deps: ManagementDeps): vo
     const { tenant } = request.params;
     if (!principal.tenants.has(tenant))
       return problem(reply, 403, 'forbidden', 'This token may not read that tenant');
+    const invalid = validate();
+    if (invalid !== null) return problem(reply, 400, 'invalid-request', 'Bad paging parameters', invalid);
     const result = await withClient(deps.pool, async (client) => {
       const tenantId = await findTenant(client, tenant);
       return tenantId === null
@@ -84,18 +91,19 @@ export function managementRoutes(app: FastifyInstance, deps: ManagementDeps): vo
     '/management/v1/tenants/:tenant/audit',
     (request, reply) => {
       const page = pageQuery.safeParse(request.query);
-      if (!page.success)
-        return problem(
-          reply,
-          400,
-          'invalid-request',
-          'Bad paging parameters',
-          page.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-        );
-      return forTenant(request, reply, async (client, tenantId) => {
-        const entries = await readAuditPage(client, tenantId, page.data.after, page.data.limit);
-        return { entries, next: entries.length === page.data.limit ? entries.at(-1)!.seq : null };
-      });
+      return forTenant(
+        request,
+        reply,
+        async (client, tenantId) => {
+          const { after, limit } = page.data!;
+          const entries = await readAuditPage(client, tenantId, after, limit);
+          return { entries, next: entries.length === limit ? entries.at(-1)!.seq : null };
+        },
+        () =>
+          page.success
+            ? null
+            : page.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+      );
     },
   );
 

@@ -123,6 +123,18 @@ describe('the management API', () => {
     expect((await get(`/management/v1/tenants/${shop}/audit?limit=0`, bearer)).status).toBe(400);
   });
 
+  // Regression (hostile-tenant probe, item 9): bad paging parameters were answered 400 before the token was
+  // looked at, so a caller without one learned how the route validates.
+  it('authenticates before it validates the query', async () => {
+    expect((await get(`/management/v1/tenants/${shop}/audit?limit=abc`)).status).toBe(401);
+    expect((await get(`/management/v1/tenants/${shop}/audit?limit=abc`, await token(['other']))).status).toBe(
+      403,
+    );
+    expect((await get(`/management/v1/tenants/${shop}/audit?limit=abc`, await token([shop]))).status).toBe(
+      400,
+    );
+  });
+
   it('verifies the chain, and reports tampering', async () => {
     const bearer = await token([shop]);
     expect((await get(`/management/v1/tenants/${shop}/audit/verify`, bearer)).body).toMatchObject({

@@ -19,10 +19,18 @@ export interface ApiKeyIdentity {
   environmentId: string;
 }
 
+/** One flag of an environment: its configuration's JSON text, unless it is unchanged since the asked revision. */
+export interface FlagConfigEntry {
+  key: string;
+  /** The environment revision that last wrote this configuration. */
+  revision: number;
+  config?: string;
+}
+
 export interface EnvironmentConfigs {
   revision: number;
-  /** Each flag's configuration as JSON text, in key order: the evaluator parses them one at a time. */
-  flags: string[];
+  /** Every flag, in key order. */
+  flags: FlagConfigEntry[];
 }
 
 export async function listActiveEnvironments(client: pg.ClientBase): Promise<EnvironmentRevision[]> {
@@ -63,27 +71,45 @@ export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promis
 }
 
 /**
- * One environment's flag configurations and the revision they belong to, read in one statement so the two
- * always agree: a row per flag (one with no configuration for an environment without flags), each configuration
- * as text, so that no single JSON document of the whole environment is parsed at once. Null when the
- * environment does not exist (or is not the tenant's).
+ * One environment's flags and the revision they belong to, read in one statement so the two always agree: a row
+ * per flag (one with no flag for an environment without flags), each configuration as text, so no single JSON
+ * document of the whole environment is parsed at once. Configurations written at or before `since` come
+ * without their text: the caller has them (its snapshot at `since`). Null when the environment does not exist
+ * (or is not the tenant's).
  */
 export async function loadEnvironmentConfigs(
   client: pg.ClientBase,
   tenantId: string,
   environmentId: string,
+  since = -1,
 ): Promise<EnvironmentConfigs | null> {
   return withTenant(client, tenantId, async (scoped) => {
-    const result = await scoped.query<{ revision: string; config: string | null }>(
-      `SELECT e.revision, fc.config::text AS config
+    const result = await scoped.query<{
+      revision: string;
+      key: string | null;
+      config_revision: string | null;
+      config: string | null;
+    }>(
+      `SELECT e.revision, fc.config->>'key' AS key, fc.revision AS config_revision,
+              CASE WHEN fc.revision > $2 THEN fc.config::text END AS config
        FROM environments e LEFT JOIN flag_configs fc ON fc.environment_id = e.id
        WHERE e.id = $1 AND e.is_active
-       ORDER BY fc.config->>'key'`,
-      [environmentId],
+       ORDER BY key`,
+      [environmentId, since],
     );
     const first = result.rows[0];
     if (!first) return null;
-    const flags = result.rows.flatMap((row) => (row.config === null ? [] : [row.config]));
+    const flags = result.rows.flatMap((row): FlagConfigEntry[] =>
+      row.key === null
+        ? []
+        : [
+            {
+              key: row.key,
+              revision: Number(row.config_revision),
+              ...(row.config === null ? {} : { config: row.config }),
+            },
+          ],
+    );
     return { revision: Number(first.revision), flags };
   });
 }

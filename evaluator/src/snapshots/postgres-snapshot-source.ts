@@ -20,9 +20,9 @@ export class PostgresSnapshotSource implements SnapshotSource {
     return withClient(this.#pool, listActiveEnvironments);
   }
 
-  async load(tenantId: string, environmentId: string): Promise<SnapshotData | null> {
+  async load(tenantId: string, environmentId: string, since?: number): Promise<SnapshotData | null> {
     const configs = await withClient(this.#pool, (client) =>
-      loadEnvironmentConfigs(client, tenantId, environmentId),
+      loadEnvironmentConfigs(client, tenantId, environmentId, since),
     );
     return configs && { tenantId, environmentId, revision: configs.revision, flags: configs.flags };
   }

@@ -9,7 +9,7 @@ const cachedSnapshotSchema = z.object({
   tenantId: z.string(),
   environmentId: z.string(),
   revision: z.number().int().nonnegative(),
-  flags: z.array(z.string()),
+  flags: z.array(z.object({ key: z.string(), revision: z.number().int(), config: z.string() })),
 });
 
 /**

@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
 import type { EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
-import type { Snapshot, SnapshotData } from './snapshot.ts';
+import { isComplete, MissingBaseError, type Snapshot, type SnapshotData } from './snapshot.ts';
 
 /** Postgres, the source of truth. */
 export interface SnapshotSource {
   listEnvironments(): Promise<EnvironmentRevision[]>;
-  load(tenantId: string, environmentId: string): Promise<SnapshotData | null>;
+  /** The environment's flags; those written at or before `since` come without their configuration. */
+  load(tenantId: string, environmentId: string, since?: number): Promise<SnapshotData | null>;
 }
 
-/** Redis: a shared cache of snapshots and the record of which revision each replica serves. Never throws. */
+/**
+ * Redis: a shared cache of whole snapshots (every flag with its configuration) and the record of which revision
+ * each replica serves. Never throws.
+ */
 export interface SnapshotCache {
   get(environmentId: string): Promise<SnapshotData | null>;
   set(data: SnapshotData): Promise<void>;
@@ -114,26 +118,17 @@ export class SnapshotRegistry {
   }
 
   async #load(tenantId: string, environmentId: string, minRevision: number): Promise<Snapshot | null> {
-    const cached = await this.#cache?.get(environmentId);
-    let data: SnapshotData | null;
-    let from: 'cache' | 'database';
-    if (cached && cached.tenantId === tenantId && cached.revision >= minRevision) {
-      data = cached;
-      from = 'cache';
-    } else {
-      data = await this.#source.load(tenantId, environmentId);
-      from = 'database';
-      if (data) void this.#cache?.set(data);
-    }
-    if (!data) {
+    const previous = this.#snapshots.get(environmentId);
+    const fetched = await this.#fetch(tenantId, environmentId, minRevision, previous);
+    if (!fetched) {
       this.#snapshots.delete(environmentId);
       return null;
     }
-    const previous = this.#snapshots.get(environmentId);
+    const { data, from } = fetched;
     if (previous && previous.revision >= data.revision) return previous;
     let snapshot: Snapshot;
     try {
-      snapshot = await this.#build(data, previous);
+      snapshot = await this.#buildOn(data, previous);
     } catch (error) {
       this.#log.warn(
         { err: error, environmentId, revision: data.revision },
@@ -150,5 +145,35 @@ export class SnapshotRegistry {
     this.#events.loaded?.(snapshot, from);
     void this.#cache?.publishServed(environmentId, snapshot.revision);
     return snapshot;
+  }
+
+  /**
+   * Redis's whole snapshot when it is new enough; else Postgres, which sends only the configurations written
+   * since the snapshot this replica has. Only a whole one is shared through Redis.
+   */
+  async #fetch(
+    tenantId: string,
+    environmentId: string,
+    minRevision: number,
+    previous: Snapshot | undefined,
+  ): Promise<{ data: SnapshotData; from: 'cache' | 'database' } | null> {
+    const cached = await this.#cache?.get(environmentId);
+    if (cached && cached.tenantId === tenantId && cached.revision >= minRevision)
+      return { data: cached, from: 'cache' };
+    const data = await this.#source.load(tenantId, environmentId, previous?.revision);
+    if (data && isComplete(data)) void this.#cache?.set(data);
+    return data && { data, from: 'database' };
+  }
+
+  /** Builds on `previous`; when a flag the load left out is not there after all, loads the environment whole. */
+  async #buildOn(data: SnapshotData, previous: Snapshot | undefined): Promise<Snapshot> {
+    try {
+      return await this.#build(data, previous);
+    } catch (error) {
+      if (!(error instanceof MissingBaseError)) throw error;
+      const whole = await this.#source.load(data.tenantId, data.environmentId);
+      if (!whole) throw error;
+      return this.#build(whole, previous);
+    }
   }
 }

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import {
   prepareFlag,
   type CompiledFlag,
@@ -6,6 +5,7 @@ import {
   type FlagSet,
   type RuleLimits,
 } from '../../../core/src/index.ts';
+import type { FlagConfigEntry } from '../../../db/src/evaluator-reads.ts';
 import type { SlicedWork } from '../scheduling/fair-scheduler.ts';
 
 /** One environment's flags as an evaluator serves them: compiled once, replaced whole on change. */
@@ -14,29 +14,37 @@ export interface Snapshot {
   readonly environmentId: string;
   readonly revision: number;
   readonly flags: FlagSet;
+  /** The environment revision that last wrote each flag's configuration: what the next load is compared with. */
+  readonly flagRevisions: ReadonlyMap<string, number>;
   readonly configs: readonly FlagConfig[];
   /** The flags' estimated targeting costs together: what evaluating all of them may take. */
   readonly cost: number;
-  /** Each flag by the fingerprint of its configuration's text, for the next build to reuse unchanged ones. */
-  readonly byFingerprint: ReadonlyMap<string, CompiledFlag>;
   /** When this replica built it (ms since epoch), for the snapshot-age metric. */
   readonly builtAt: number;
 }
 
 /**
- * The form read from Postgres and shared through Redis (`xc:snapshot:{environmentId}`): each flag's
- * configuration as the JSON text Postgres returns, parsed here one flag at a time rather than all at once.
+ * An environment's flags as Postgres or Redis give them: each configuration as JSON text, parsed here one
+ * flag at a time; a flag without its text is unchanged since the snapshot the load was asked relative to.
  */
 export interface SnapshotData {
   tenantId: string;
   environmentId: string;
   revision: number;
-  flags: string[];
+  flags: FlagConfigEntry[];
+}
+
+/** Whether every flag of `data` comes with its configuration (what Redis may share with other replicas). */
+export const isComplete = (data: SnapshotData): boolean =>
+  data.flags.every((flag) => flag.config !== undefined);
+
+export class MissingBaseError extends Error {
+  readonly code = 'XC_ERR_SNAPSHOT_BASE';
 }
 
 export interface BuildOptions {
   limits: RuleLimits;
-  /** The environment's snapshot being replaced: flags whose text is unchanged are reused, not recompiled. */
+  /** The environment's snapshot being replaced: flags at the same revision are reused, not parsed or compiled. */
   previous?: Snapshot;
   /** Milliseconds of compiling per slice; the build yields between slices. */
   sliceMs: number;
@@ -45,29 +53,36 @@ export interface BuildOptions {
   builtAt: number;
 }
 
-const fingerprintOf = (text: string): string => hash('sha1', text, 'base64');
+function reused(entry: FlagConfigEntry, previous: Snapshot | undefined): CompiledFlag | undefined {
+  if (previous?.flagRevisions.get(entry.key) !== entry.revision) return undefined;
+  return previous.flags.get(entry.key);
+}
 
 /**
- * Builds a snapshot in slices of about `sliceMs` of work: the old snapshot serves until this one is done. A
- * configuration that is not JSON fails the build, and the environment stays on its last good snapshot.
+ * Builds a snapshot in slices of about `sliceMs` of work; the old snapshot serves until this one is done. A
+ * flag sent without its text must be in `previous` at its revision (MissingBaseError otherwise: load it all);
+ * a configuration that is not JSON fails the build, and the environment stays on its last good snapshot.
  */
 export function* buildSnapshot(data: SnapshotData, options: BuildOptions): SlicedWork<Snapshot> {
   const flags = new Map<string, CompiledFlag>();
-  const byFingerprint = new Map<string, CompiledFlag>();
+  const flagRevisions = new Map<string, number>();
   let cost = 0;
   let sliceStart = options.clock();
-  for (const text of data.flags) {
-    const fingerprint = fingerprintOf(text);
-    let flag = options.previous?.byFingerprint.get(fingerprint);
+  for (const entry of data.flags) {
+    let flag = reused(entry, options.previous);
     if (!flag) {
-      flag = prepareFlag(JSON.parse(text) as FlagConfig, options.limits);
+      if (entry.config === undefined)
+        throw new MissingBaseError(
+          `flag ${entry.key} at revision ${entry.revision} is not in the base snapshot`,
+        );
+      flag = prepareFlag(JSON.parse(entry.config) as FlagConfig, options.limits);
       if (options.clock() - sliceStart >= options.sliceMs) {
         yield;
         sliceStart = options.clock();
       }
     }
-    flags.set(flag.config.key, flag);
-    byFingerprint.set(fingerprint, flag);
+    flags.set(entry.key, flag);
+    flagRevisions.set(entry.key, entry.revision);
     cost += flag.cost;
   }
   return Object.freeze({
@@ -75,9 +90,9 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
     environmentId: data.environmentId,
     revision: data.revision,
     flags,
+    flagRevisions,
     configs: Object.freeze([...flags.values()].map((flag) => flag.config)),
     cost,
-    byFingerprint,
     builtAt: options.builtAt,
   });
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { FairScheduler, SchedulerFullError, type SlicedWork } from './fair-scheduler.ts';
+
+/** Work of `slices` slices that records each one it runs. */
+function* recorded(name: string, slices: number, log: string[]): SlicedWork<string> {
+  for (let i = 1; i < slices; i++) {
+    log.push(`${name}${i}`);
+    yield;
+  }
+  log.push(`${name}${slices}`);
+  return name;
+}
+
+describe('FairScheduler', () => {
+  it('takes tenants in turn, one slice each, so a long task does not hold up another tenant', async () => {
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    const log: string[] = [];
+    const results = await Promise.all([
+      scheduler.run('a', recorded('a', 4, log)),
+      scheduler.run('a', recorded('x', 1, log)),
+      scheduler.run('b', recorded('b', 2, log)),
+    ]);
+    expect(results).toEqual(['a', 'x', 'b']);
+    // b's slices come between a's; a's second task waits behind a's first
+    expect(log).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'a4', 'x1']);
+  });
+
+  it('yields to the event loop between slices', async () => {
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    const log: string[] = [];
+    const done = scheduler.run('a', recorded('a', 3, log));
+    setImmediate(() => log.push('io'));
+    await done;
+    expect(log.indexOf('io')).toBeGreaterThan(0);
+    expect(log.indexOf('io')).toBeLessThan(log.length - 1);
+  });
+
+  it('refuses a tenant more than its share of waiting work, and others still get theirs', async () => {
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 2 });
+    const log: string[] = [];
+    const accepted = [scheduler.run('a', recorded('a', 1, log)), scheduler.run('a', recorded('c', 1, log))];
+    await expect(scheduler.run('a', recorded('d', 1, log))).rejects.toBeInstanceOf(SchedulerFullError);
+    await expect(scheduler.run('b', recorded('b', 1, log))).resolves.toBe('b');
+    await Promise.all(accepted);
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('rejects the task whose slice throws, and goes on with the rest', async () => {
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    function* failing(): SlicedWork<string> {
+      yield;
+      throw new Error('broken');
+    }
+    const log: string[] = [];
+    const [broken, fine] = await Promise.allSettled([
+      scheduler.run('a', failing()),
+      scheduler.run('a', recorded('z', 2, log)),
+    ]);
+    expect(broken).toMatchObject({ status: 'rejected', reason: new Error('broken') });
+    expect(fine).toMatchObject({ status: 'fulfilled', value: 'z' });
+  });
+});

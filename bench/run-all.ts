@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const BENCHES = ['core', 'evaluator', 'operator', 'propagation', 'scale'] as const;
+const BENCHES = ['core', 'rules', 'evaluator', 'fairness', 'operator', 'propagation', 'scale'] as const;
 const results = join(mkdtempSync(join(tmpdir(), 'xc-bench-')), 'results.jsonl');
 for (const bench of BENCHES) {
   console.error(`\n== npm run bench:${bench}`);
@@ -36,6 +36,8 @@ const evaluator = get('evaluator');
 const operator = get('operator');
 const propagation = get('propagation');
 const scale = get('scale');
+const rules = get('rules');
+const fairness = get('fairness');
 const workload = (name: string) =>
   evaluator.workloads.find((each: Figures) => each.workload.startsWith(name));
 const single = workload('POST /api/v1/evaluate');
@@ -81,6 +83,36 @@ const rows: [string, string, string, string][] = [
     '>= 1.5x flagd-core',
     met(each.ratio >= 1.5),
   ]),
+  ...rules.costly.map((each: Figures): [string, string, string, string] => [
+    `rules: ${each.name} (cost ${n(each.cost)})`,
+    `${each.medianUs.toFixed(0)} µs median, ${each.worstUs.toFixed(0)} µs worst batch`,
+    '< 1 ms',
+    met(each.worstUs < 1000),
+  ]),
+  [
+    'rules: hostile classes refused, slowest compile',
+    `${Math.max(...rules.refusals.map((each: Figures) => each.ms)).toFixed(1)} ms (${rules.refusals.filter((each: Figures) => each.refused).length} of ${rules.refusals.length} refused)`,
+    '< 50 ms, all',
+    met(rules.refusals.every((each: Figures) => each.refused && each.ms < 50)),
+  ],
+  [
+    "fairness: tenant B's p99 alone / while A hammers its costliest flag",
+    `${fairness.alone.p99.toFixed(1)} / ${fairness.hammered.p99.toFixed(1)} ms`,
+    '<= 2x alone',
+    met(fairness.hammered.p99 <= 2 * fairness.alone.p99),
+  ],
+  [
+    "fairness: tenant B's p99 while A's snapshot rebuilds with its 30 largest flags",
+    `${fairness.rebuilding.p99.toFixed(1)} ms`,
+    '<= 2x alone',
+    met(fairness.rebuilding.p99 <= 2 * fairness.alone.p99),
+  ],
+  [
+    `fairness: tenant B's p99 while A rewrites its largest flags without pause (${n(fairness.rewritesPerSecond)}/s)`,
+    `${fairness.storm.p99.toFixed(1)} ms`,
+    '',
+    '',
+  ],
   [
     `operator: initial sync, ${n(operator.flags)} flags in ${operator.namespaces} namespaces`,
     `${operator.syncSeconds.toFixed(1)} s`,
@@ -134,6 +166,8 @@ Per-round evaluator ratios: ${evaluator.workloads
 \`\`\`sh
 npm ci && npm run bench        # all of the below, then this page
 npm run bench:core             # the evaluation core beside @openfeature/flagd-core, in process
+npm run bench:rules            # the costliest rules the limits admit, and how fast hostile ones are refused
+npm run bench:fairness         # a tenant's latency beside one doing its worst, on one evaluator
 npm run bench:evaluator        # autocannon on loopback, evaluator and load generator pinned to a core each
 npm run bench:operator         # ${n(operator.flags)} FeatureFlags through the test control plane
 npm run bench:propagation      # ${propagation.changes} patches, 2 evaluator processes, then Redis killed

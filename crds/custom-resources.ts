@@ -7,6 +7,8 @@ function withLimits(spec: Record<string, unknown>): Record<string, unknown> {
   properties.variants = { ...properties.variants, maxProperties: 64 };
   properties.environments = { ...properties.environments, maxProperties: 64 };
   properties.metadata = { ...properties.metadata, maxProperties: 64 };
+  // What a rule may cost is checked when the flag is reconciled (docs/evaluation.md): CEL cannot walk JSONLogic.
+  properties.evaluators = { ...properties.evaluators, maxProperties: 64 };
   properties.key = {
     ...properties.key,
     'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.key is immutable' }],

@@ -18,9 +18,15 @@ export interface LoadResult {
 
 const run = promisify(execFile);
 
-/** One autocannon run (bench/support/load.ts) in a process of its own, pinned to `core`. */
-export async function runLoad(spec: LoadSpec, core: string): Promise<LoadResult> {
-  const { stdout } = await run('taskset', [
+/**
+ * One autocannon run (bench/support/load.ts) in a process of its own, pinned to `core`; with `niceness`, at
+ * that lower CPU priority (a hostile load that must not starve the load being measured on the same core).
+ */
+export async function runLoad(spec: LoadSpec, core: string, niceness = 0): Promise<LoadResult> {
+  const { stdout } = await run('nice', [
+    '-n',
+    String(niceness),
+    'taskset',
     '-c',
     core,
     process.execPath,

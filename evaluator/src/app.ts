@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   LogController,
+  type FastifyError,
   type FastifyBaseLogger,
   type FastifyInstance,
   type onRequestHookHandler,
@@ -11,9 +12,11 @@ import type { Logger } from 'pino';
 import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
 import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
+import { RefusalPacer } from './http/refusal-pacer.ts';
 import type { SyncedWindowCounters } from './http/request-counters.ts';
 import type { Metrics } from './metrics.ts';
 import type { FlagEvaluation } from './routes/flag-evaluation.ts';
+import { SchedulerFullError, type FairScheduler } from './scheduling/fair-scheduler.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
 import { ofrepRoutes } from './routes/ofrep.ts';
 import { seedApiRoutes } from './routes/seed-api.ts';
@@ -39,6 +42,29 @@ export interface AppDeps {
   };
 }
 
+/** Request bodies above this are parsed in their tenant's turn (FairScheduler); most contexts are far smaller. */
+const LARGE_BODY_BYTES = 8 * 1024;
+const isLargeBody = (headers: Record<string, string | string[] | undefined>) =>
+  headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > LARGE_BODY_BYTES;
+
+/** fastify's JSON parser (prototype poisoning refused), run in the tenant's turn for a large body. */
+function parseJsonFairly(app: FastifyInstance, scheduler: FairScheduler): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+    const body = text as string;
+    const tenant = request.identity?.tenantId;
+    if (!tenant || body.length <= LARGE_BODY_BYTES) return parse(request, body, done);
+    scheduler
+      .once(tenant, () => {
+        let parsed: [Error | null, unknown] = [null, undefined];
+        parse(request, body, (error, value) => (parsed = [error, value]));
+        return parsed;
+      })
+      .then(([error, value]) => done(error, value), done);
+  });
+}
+
 const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -62,9 +88,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
-  app.setErrorHandler(handleError);
+  const pacer = new RefusalPacer({ holdMs: 250, maxHeldPerTenant: 64 });
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    error.code === 'XC_ERR_SCHEDULER_FULL' && request.identity
+      ? pacer.pace(request.identity.tenantId, reply, () => handleError(error, request, reply))
+      : handleError(error, request, reply),
+  );
   app.setNotFoundHandler(handleNotFound);
   app.decorateRequest('identity', null);
+  parseJsonFairly(app, deps.evaluation.scheduler);
 
   await app.register(swagger, {
     openapi: {
@@ -111,6 +143,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           });
         }
       }
+      // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the tenant
+      // is over its share.
+      if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
+        return void done(
+          new SchedulerFullError(`tenant ${identity.tenantId} used its share of this replica`),
+        );
       done();
     };
     const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));

@@ -28,6 +28,8 @@ const configSchema = z.object({
   MAX_CONNECTIONS: positiveInt.default(10_000),
   /** Expensive evaluations a tenant may have waiting for its turn on this replica; beyond it, 429. */
   HEAVY_WORK_PER_TENANT: positiveInt.default(64),
+  /** The fraction of this replica's time one tenant's expensive evaluations may take; beyond it, 429. */
+  HEAVY_WORK_SHARE: z.coerce.number().gt(0).max(1).default(0.1),
   DOCS_UI: envFlag.default(true),
   /** Log every request and response (headers included, API keys redacted): for debugging, at a throughput cost. */
   LOG_REQUESTS: envFlag.default(false),

@@ -86,7 +86,11 @@ export async function startEvaluator(
   );
 
   const metrics = createMetrics();
-  const scheduler = new FairScheduler({ maxPendingPerTenant: config.HEAVY_WORK_PER_TENANT });
+  const scheduler = new FairScheduler({
+    maxPendingPerTenant: config.HEAVY_WORK_PER_TENANT,
+    tenantShare: config.HEAVY_WORK_SHARE,
+    clock: () => performance.now(),
+  });
   const limits = ruleLimitsOf(config);
   const snapshots = new SnapshotRegistry({
     source: new PostgresSnapshotSource(pool),
@@ -102,6 +106,7 @@ export async function startEvaluator(
           clock: () => performance.now(),
           builtAt: Date.now(),
         }),
+        true,
       ),
     events: {
       loaded: (_snapshot, from) => metrics.snapshotLoads.inc({ from }),

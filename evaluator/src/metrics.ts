@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ErrorCode, EvaluationResult, Reason } from '../../core/src/index.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import type { Snapshot } from './snapshots/snapshot.ts';
@@ -41,6 +41,9 @@ function countsBy<T extends string>(
  */
 export function createMetrics() {
   const registry = new Registry();
+  // Node's own: memory, GC, and the event loop's delay since the last scrape (nodejs_eventloop_lag_p99_seconds
+  // and _max_seconds), which shows a replica stalled by work on its loop.
+  collectDefaultMetrics({ register: registry });
   const byReason = countsBy<Reason>(
     registry,
     'xc_evaluations_total',

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { pino } from 'pino';
+import { doublingChain } from '../../tests/security/hostile-rules.ts';
 import { eventually } from '../../tests/support/eventually.ts';
 import { loadConfig } from './config.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
@@ -103,6 +104,7 @@ beforeAll(async () => {
   home = join(dir, 'home');
   await mkdir(manifests);
   await copyFile(new URL('../../examples/shop.yaml', import.meta.url), join(manifests, 'shop.yaml'));
+  await writeFile(join(manifests, 'hostile.json'), JSON.stringify(hostileFlag));
 });
 
 afterAll(async () => {
@@ -110,11 +112,27 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// Regression (hostile-tenant probe, item 1): with this 1.8 kB flag in the directory (a 31-level doubling $ref
+// chain) the process stopped answering, then aborted on heap exhaustion, and restarted never became ready.
+const hostileFlag = {
+  apiVersion: 'flags.exclusive-change.io/v1alpha1',
+  kind: 'FeatureFlag',
+  metadata: { name: 'hostile', namespace: 'shop' },
+  spec: {
+    variants: { on: true, off: false },
+    defaultVariant: 'off',
+    evaluators: doublingChain(31),
+    targeting: { if: [{ $ref: 'e0' }, 'on', 'off'] },
+  },
+};
+
 describe('local mode', () => {
-  it('starts on the embedded defaults in under 30 s and serves the examples', async () => {
+  it('starts on the embedded defaults in under 30 s and serves the examples, a hostile flag refused', async () => {
     const started = Date.now();
     stack = await start();
     expect(Date.now() - started).toBeLessThan(30_000);
+    await logged('spec.evaluators.e0: estimated cost of');
+    expect((await evaluate('hostile', 'user-1')).status).toBe(404);
     const result = await evaluate('dark_mode', 'user-1');
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ key: 'dark_mode', reason: 'SPLIT' });

@@ -87,7 +87,10 @@ export async function startOperator(
     );
   const publisher = new InvalidationPublisher(redis ?? options.invalidations ?? null, log);
 
-  const metrics = createOperatorMetrics(() => queue.depth);
+  const metrics = createOperatorMetrics(
+    () => queue.depth,
+    () => propagation?.oldestWaitMs() ?? 0,
+  );
   const queue: WorkQueue = new WorkQueue(
     async (key) => {
       const { kind, namespace, name } = parseResourceKey(key);

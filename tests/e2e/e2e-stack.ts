@@ -31,12 +31,18 @@ export interface E2EStackOptions {
   kubeconfig?: string;
   /** A migrated database of the stack's own; default: a clone of the test template. */
   database?: () => Promise<TestDatabase>;
+  /** Namespaces (tenants) of the stack; the first is `namespace`. Default 1. */
+  tenants?: number;
+  /** Cores (taskset lists) to pin the operator and the evaluators to. */
+  operatorCpu?: string;
+  evaluatorCpu?: string;
 }
 
 async function startProcess(
   script: string,
   env: Record<string, string>,
   port: number,
+  cpu?: string,
 ): Promise<ProcessHandle> {
   let text = '';
   const append = (chunk: string) => {
@@ -49,7 +55,7 @@ async function startProcess(
     [],
     { ...env, PORT: String(port), HOST: '127.0.0.1' },
     `${url}/healthz`,
-    undefined,
+    cpu,
     append,
   ).catch((error: Error) => {
     throw new Error(`${error.message}: ${text}`);
@@ -122,6 +128,8 @@ export class OwnRedis {
 
 export class E2EStack {
   readonly namespace = `e2e-${randomBytes(4).toString('hex')}`;
+  /** Every tenant's namespace, `namespace` first. */
+  readonly namespaces: string[];
   readonly database: TestDatabase;
   readonly redis: OwnRedis;
   readonly postgres: TcpProxy;
@@ -143,6 +151,8 @@ export class E2EStack {
     this.redis = redis;
     this.postgres = postgres;
     this.#dir = dir;
+    this.namespaces = [this.namespace];
+    for (let i = 1; i < (options.tenants ?? 1); i++) this.namespaces.push(`${this.namespace}-${i}`);
   }
 
   static async start(options: E2EStackOptions = {}): Promise<E2EStack> {
@@ -154,8 +164,10 @@ export class E2EStack {
     const postgres = new TcpProxy({ host: target.hostname, port: Number(target.port) });
     await postgres.start();
     const stack = new E2EStack(options, database, redis, postgres, dir);
-    const created = await kubectl(['create', 'namespace', stack.namespace]);
-    if (!created.ok) throw new Error(created.out);
+    for (const namespace of stack.namespaces) {
+      const created = await kubectl(['create', 'namespace', namespace]);
+      if (!created.ok) throw new Error(created.out);
+    }
     await stack.startOperator();
     for (let i = 0; i < (options.evaluators ?? 2); i++) await stack.startEvaluator();
     return stack;
@@ -174,7 +186,7 @@ export class E2EStack {
       {
         DATABASE_URL: this.databaseUrl,
         REDIS_URL: this.redis.url,
-        WATCH_NAMESPACES: this.namespace,
+        WATCH_NAMESPACES: this.namespaces.join(','),
         POD_NAMESPACE: this.namespace,
         POD_NAME: `operator-${this.operators.length}`,
         LEADER_ELECTION: 'false',
@@ -184,6 +196,7 @@ export class E2EStack {
         ...env,
       },
       await freePort(),
+      this.#options.operatorCpu,
     );
     this.operators.push(operator);
     return operator;
@@ -204,6 +217,7 @@ export class E2EStack {
         ...this.#options.evaluatorEnv,
       },
       await freePort(),
+      this.#options.evaluatorCpu,
     );
     this.evaluators.push(evaluator);
     return evaluator;
@@ -217,13 +231,15 @@ export class E2EStack {
     return this.#owner;
   }
 
-  async apply(manifest: string): Promise<void> {
-    const result = await kubectl(['apply', '-n', this.namespace, '-f', '-'], manifest);
+  /** `kubectl apply`; server-side for manifests too large for the last-applied annotation (256 kB). */
+  async apply(manifest: string, namespace = this.namespace, serverSide = false): Promise<void> {
+    const flags = serverSide ? ['--server-side', '--field-manager=e2e', '--force-conflicts'] : [];
+    const result = await kubectl(['apply', ...flags, '-n', namespace, '-f', '-'], manifest);
     if (!result.ok) throw new Error(result.out);
   }
 
   /** The API key of `environment`'s first key, once the operator has written its Secret. */
-  async apiKey(environment = 'production', key = 'service'): Promise<string> {
+  async apiKey(environment = 'production', key = 'service', namespace = this.namespace): Promise<string> {
     const secret = await eventually(
       () =>
         kubectlJson<{ data: { apiKey: string } }>([
@@ -231,7 +247,7 @@ export class E2EStack {
           'secret',
           `${environment}-${key}-api-key`,
           '-n',
-          this.namespace,
+          namespace,
         ]).catch(() => null),
       (found) => found !== null,
     );
@@ -243,7 +259,7 @@ export class E2EStack {
     await this.#owner?.end();
     await this.redis.kill();
     await this.postgres.cut();
-    await releaseNamespace(this.namespace);
+    for (const namespace of this.namespaces) await releaseNamespace(namespace);
     await this.database.drop();
     await rm(this.#dir, { recursive: true, force: true });
   }

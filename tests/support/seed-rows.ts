@@ -4,7 +4,9 @@ import {
   INVALIDATE_CHANNEL,
   resolveFlagConfig,
   validateFeatureFlagSpec,
+  DEFAULT_RULE_LIMITS,
   formatIssues,
+  ruleIssues,
   type FeatureFlagSpecInput,
   type InvalidationMessage,
 } from '../../core/src/index.ts';
@@ -62,10 +64,15 @@ export async function putFlag(
   environment: SeededEnvironment,
   key: string,
   input: FeatureFlagSpecInput,
+  options: { checkRules?: boolean } = {},
 ): Promise<number> {
   const validated = validateFeatureFlagSpec(input);
   if (!validated.ok) throw new Error(`invalid spec for ${key}: ${formatIssues(validated.issues)}`);
   const spec = validated.value;
+  // What the operator would refuse is not written here either, unless a suite needs what the evaluator makes
+  // of a configuration no operator would write.
+  const refused = options.checkRules === false ? [] : ruleIssues(spec, DEFAULT_RULE_LIMITS);
+  if (refused.length > 0) throw new Error(`rules of ${key} over the limits: ${formatIssues(refused)}`);
   const config = resolveFlagConfig({ key, spec }, environment.environmentKey);
   await client.query('BEGIN');
   try {

@@ -7,7 +7,10 @@ import { z } from 'zod';
 /** Pub/sub channel: the operator publishes one message per committed change. */
 export const INVALIDATE_CHANNEL = 'xc:invalidate';
 
-/** A compiled snapshot of one environment, cached for SNAPSHOT_TTL_SECONDS. */
+/**
+ * Hash: one environment's whole snapshot, cached for SNAPSHOT_TTL_SECONDS: field `revision` (the environment
+ * revision) and field `data` (its flags as JSON), so a reader learns whether it is new enough before it reads it.
+ */
 export const snapshotKey = (environmentId: string): string => `xc:snapshot:${environmentId}`;
 export const SNAPSHOT_TTL_SECONDS = 30;
 

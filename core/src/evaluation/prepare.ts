@@ -33,9 +33,16 @@ function compileFlagTargeting(
   return { rule: compiled.rule, cost: compiled.cost, parseError: null };
 }
 
-/** Never throws: a rule that does not compile makes a flag whose evaluations are PARSE_ERROR results. */
-export function prepareFlag(config: FlagConfig, limits: RuleLimits = DEFAULT_RULE_LIMITS): CompiledFlag {
-  const frozen = deepFreeze(structuredClone(config));
+/**
+ * Never throws: a rule that does not compile makes a flag whose evaluations are PARSE_ERROR results. The
+ * config is copied before it is frozen, unless `owned` says the caller gives it up (it was just parsed).
+ */
+export function prepareFlag(
+  config: FlagConfig,
+  limits: RuleLimits = DEFAULT_RULE_LIMITS,
+  owned = false,
+): CompiledFlag {
+  const frozen = deepFreeze(owned ? config : structuredClone(config));
   const { key, metadata } = frozen;
   const resolved = {} as Record<ResolvingReason, Map<string, EvaluationResult>>;
   for (const reason of RESOLVING_REASONS) {

@@ -146,6 +146,8 @@ export class RuleCompilation {
   }
 
   #array(values: readonly JsonValue[], path: string): RuleNode {
+    // A list of plain values (an allow-list, say) is a literal as it is: no node per element.
+    if (values.every((value) => value === null || typeof value !== 'object')) return literal(values);
     const nodes = values.map((value, index) => this.#context.compile(value, `${path}[${index}]`));
     if (nodes.every((node) => node.constant)) return literal(nodes.map((node) => node.constant!.value));
     return {

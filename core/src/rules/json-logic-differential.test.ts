@@ -52,7 +52,8 @@ describe('the rule compiler beside json-logic-engine', () => {
         else if ('value' in mine) tally.engineRefused++;
         else tally.bothRefused++;
       }),
-      { numRuns: runs },
+      // A fixed seed: 20261201the same 20,000 rules every run, so a failure here is a change, not a dice roll.
+      { numRuns: runs, seed: 20261201 },
     );
     expect(tally.same + tally.bothRefused).toBeGreaterThan(runs * 0.9);
     expect(tally.oursRefused).toBeLessThan(runs * 0.05);

@@ -12,14 +12,14 @@ const conditional: OperatorCompiler = (raw, path, context) => {
   const last = nodes.length - 1;
   return {
     run: (data, budget) => {
-      charge(budget, 1);
       for (let i = 0; i < last; i += 2) {
+        charge(budget, 1); // one per condition tested
         if (truthy(nodes[i]!.run(data, budget))) return nodes[i + 1]!.run(data, budget);
       }
       return nodes[last]!.run(data, budget);
     },
     cost: addCosts(
-      1,
+      last / 2,
       sumOf(nodes, (node) => node.cost),
     ),
     items: maxOf(nodes, (node) => node.items),
@@ -35,16 +35,16 @@ function shortCircuit(name: string, stopWhen: boolean): OperatorCompiler {
     if (nodes.length === 0) return literal(null);
     return {
       run: (data, budget) => {
-        charge(budget, 1);
         let value: unknown = null;
         for (let i = 0; i < nodes.length; i++) {
+          charge(budget, 1); // one per operand looked at
           value = nodes[i]!.run(data, budget);
           if (truthy(value) === stopWhen) return value;
         }
         return value;
       },
       cost: addCosts(
-        1,
+        nodes.length,
         sumOf(nodes, (node) => node.cost),
       ),
       items: maxOf(nodes, (node) => node.items),
@@ -79,9 +79,9 @@ function comparison(name: string): OperatorCompiler {
   return (raw, path, context) => {
     const list = ruleList(raw, path, name, 2);
     const nodes = list.map((value, index) => context.compile(value, `${path}[${index}]`));
+    // One operation per comparison made: what `run` charges.
     const cost = addCosts(
-      1,
-      nodes.length,
+      nodes.length - 1,
       sumOf(nodes, (node) => node.cost),
     );
     if (nodes.length === 2) {
@@ -98,7 +98,7 @@ function comparison(name: string): OperatorCompiler {
     }
     return {
       run: (data, budget) => {
-        charge(budget, nodes.length);
+        charge(budget, nodes.length - 1);
         let previous = nodes[0]!.run(data, budget);
         for (let i = 1; i < nodes.length; i++) {
           const current = nodes[i]!.run(data, budget);

@@ -21,7 +21,7 @@ export interface RuleLimits {
 
 export const DEFAULT_RULE_LIMITS: RuleLimits = Object.freeze({
   maxCost: 10_000,
-  maxValues: 20_000,
+  maxValues: 2_000,
   maxDepth: 128,
 });
 

@@ -3,7 +3,11 @@ import { semVer } from '../targeting/sem-ver.ts';
 import { endsWith, startsWith } from '../targeting/string-affix.ts';
 import { eager, sumOf, type OperatorCompiler } from './operator-kit.ts';
 import { charge, scanCost } from './rule-node.ts';
+import { CONTEXT_LIMITS } from './rule-limits.ts';
 import { concatenate, RuleTypeError } from './rule-values.ts';
+
+/** The longest default bucketing value: a flag key (128) and a targeting key from the context. */
+const DEFAULT_BUCKETING_CHARS = 128 + CONTEXT_LIMITS.maxStringLength;
 
 const longestArgument = (nodes: readonly { chars: number }[]) =>
   nodes.reduce((max, node) => Math.max(max, node.chars), 0);
@@ -54,13 +58,20 @@ const semanticVersion = eager({
   chars: () => 5,
 });
 
-/** flagd's fractional: one operation per bucket, and the hash of the bucketing value. */
+/** flagd's fractional: each bucket is read twice, and hashing the bucketing value is slower than a scan. */
 const fractionalSplit = eager({
   apply: (values, data, budget) => {
-    charge(budget, values.length + scanCost(typeof values[0] === 'string' ? values[0].length : 0));
-    return fractional(values, data as Parameters<typeof fractional>[1]);
+    const flagd = data as Parameters<typeof fractional>[1];
+    // The bucketing value: the first argument when it is a string, else the flag key and the targeting key.
+    const hashed =
+      typeof values[0] === 'string'
+        ? values[0].length
+        : String(flagd.$flagd?.flagKey ?? '').length + String(flagd.targetingKey ?? '').length;
+    charge(budget, 2 * values.length + 4 * scanCost(hashed));
+    return fractional(values, flagd);
   },
-  extraCost: (args) => args.count + scanCost(longestArgument(args.nodes)),
+  extraCost: (args) =>
+    2 * args.count + 4 * scanCost(Math.max(longestArgument(args.nodes), DEFAULT_BUCKETING_CHARS)),
   chars: (args) => longestArgument(args.nodes),
 });
 

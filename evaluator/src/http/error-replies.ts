@@ -76,6 +76,8 @@ export function sendClientError(
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { retryAfterSeconds } = error as { retryAfterSeconds?: number };
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', retryAfterSeconds);
   const problem = classify(error);
   if (problem) return sendClientError(request, reply, problem);
   request.log.error({ err: error, reqId: request.id, route: request.routeOptions.url }, 'request failed');

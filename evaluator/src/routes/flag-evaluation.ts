@@ -43,11 +43,6 @@ function evaluateFlag(
   return result;
 }
 
-/** Work of one slice: `run` is called in the tenant's turn. */
-function once<T>(run: () => T): SlicedWork<T> {
-  return { next: () => ({ done: true, value: run() }) };
-}
-
 /** One flag of `snapshot`: answered now when it is cheap, in its tenant's turn when it is not. */
 export function evaluateOne(
   deps: FlagEvaluation,
@@ -57,10 +52,7 @@ export function evaluateOne(
 ): EvaluationResult | Promise<EvaluationResult> {
   const flag = snapshot.flags.get(key);
   if (!flag || flag.cost <= HEAVY_COST) return evaluateFlag(deps, flag, key, context);
-  return deps.scheduler.run(
-    snapshot.tenantId,
-    once(() => evaluateFlag(deps, flag, key, context)),
-  );
+  return deps.scheduler.once(snapshot.tenantId, () => evaluateFlag(deps, flag, key, context));
 }
 
 /**

@@ -13,7 +13,11 @@ function* recorded(name: string, slices: number, log: string[]): SlicedWork<stri
 
 describe('FairScheduler', () => {
   it('takes tenants in turn, one slice each, so a long task does not hold up another tenant', async () => {
-    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    const scheduler = new FairScheduler({
+      maxPendingPerTenant: 10,
+      tenantShare: 1,
+      clock: () => performance.now(),
+    });
     const log: string[] = [];
     const results = await Promise.all([
       scheduler.run('a', recorded('a', 4, log)),
@@ -26,7 +30,11 @@ describe('FairScheduler', () => {
   });
 
   it('yields to the event loop between slices', async () => {
-    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    const scheduler = new FairScheduler({
+      maxPendingPerTenant: 10,
+      tenantShare: 1,
+      clock: () => performance.now(),
+    });
     const log: string[] = [];
     const done = scheduler.run('a', recorded('a', 3, log));
     setImmediate(() => log.push('io'));
@@ -36,7 +44,11 @@ describe('FairScheduler', () => {
   });
 
   it('refuses a tenant more than its share of waiting work, and others still get theirs', async () => {
-    const scheduler = new FairScheduler({ maxPendingPerTenant: 2 });
+    const scheduler = new FairScheduler({
+      maxPendingPerTenant: 2,
+      tenantShare: 1,
+      clock: () => performance.now(),
+    });
     const log: string[] = [];
     const accepted = [scheduler.run('a', recorded('a', 1, log)), scheduler.run('a', recorded('c', 1, log))];
     await expect(scheduler.run('a', recorded('d', 1, log))).rejects.toBeInstanceOf(SchedulerFullError);
@@ -46,7 +58,11 @@ describe('FairScheduler', () => {
   });
 
   it('rejects the task whose slice throws, and goes on with the rest', async () => {
-    const scheduler = new FairScheduler({ maxPendingPerTenant: 10 });
+    const scheduler = new FairScheduler({
+      maxPendingPerTenant: 10,
+      tenantShare: 1,
+      clock: () => performance.now(),
+    });
     function* failing(): SlicedWork<string> {
       yield;
       throw new Error('broken');
@@ -58,5 +74,22 @@ describe('FairScheduler', () => {
     ]);
     expect(broken).toMatchObject({ status: 'rejected', reason: new Error('broken') });
     expect(fine).toMatchObject({ status: 'fulfilled', value: 'z' });
+  });
+
+  it('holds back and refuses new work to a tenant whose slices took more than its share lately, not the others', async () => {
+    let now = 0;
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 100, tenantShare: 0.25, clock: () => now });
+    const slow: SlicedWork<void> = { next: () => ((now += 400), { done: true, value: undefined }) };
+    await scheduler.run('a', slow); // 400 ms of one second is more than a quarter of the time
+    await expect(scheduler.once('a', () => undefined)).rejects.toBeInstanceOf(SchedulerFullError);
+    await expect(scheduler.once('b', () => undefined)).resolves.toBeUndefined();
+    // work it must have done is not refused: it waits until the tenant's use has decayed
+    const log: string[] = [];
+    const build = scheduler.run('a', recorded('build', 1, log), true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(log).toEqual([]);
+    now += 2000; // two half-lives later its use is a quarter of what it was
+    await expect(build).resolves.toBe('build');
+    await expect(scheduler.once('a', () => undefined)).resolves.toBeUndefined();
   });
 });

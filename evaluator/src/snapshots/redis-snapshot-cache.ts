@@ -12,6 +12,12 @@ const cachedSnapshotSchema = z.object({
   flags: z.array(z.object({ key: z.string(), revision: z.number().int(), config: z.string() })),
 });
 
+const READ_IF_NEW_ENOUGH = `
+if tonumber(redis.call('HGET', KEYS[1], 'revision') or '-1') >= tonumber(ARGV[1]) then
+  return redis.call('HGET', KEYS[1], 'data')
+end
+return false`;
+
 /**
  * The snapshot cache and served-revision record on Redis. Redis is an accelerator: every failure is logged
  * and swallowed, and the caller falls back to Postgres.
@@ -27,9 +33,15 @@ export class RedisSnapshotCache implements SnapshotCache {
     this.#log = log;
   }
 
-  async get(environmentId: string): Promise<SnapshotData | null> {
+  async get(environmentId: string, minRevision: number): Promise<SnapshotData | null> {
     try {
-      const raw = await this.#redis.get(snapshotKey(environmentId));
+      // One round trip: the snapshot only when its revision is new enough (no large read to throw away).
+      const raw = (await this.#redis.eval(
+        READ_IF_NEW_ENOUGH,
+        1,
+        snapshotKey(environmentId),
+        String(minRevision),
+      )) as string | null;
       if (raw === null) return null;
       const parsed = cachedSnapshotSchema.safeParse(JSON.parse(raw));
       return parsed.success ? parsed.data : null;
@@ -41,12 +53,12 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async set(data: SnapshotData): Promise<void> {
     try {
-      await this.#redis.set(
-        snapshotKey(data.environmentId),
-        JSON.stringify(data),
-        'EX',
-        SNAPSHOT_TTL_SECONDS,
-      );
+      const key = snapshotKey(data.environmentId);
+      await this.#redis
+        .multi()
+        .hset(key, 'revision', String(data.revision), 'data', JSON.stringify(data))
+        .expire(key, SNAPSHOT_TTL_SECONDS)
+        .exec();
     } catch (error) {
       this.#log.debug({ err: error, environmentId: data.environmentId }, 'snapshot cache write failed');
     }

@@ -14,7 +14,8 @@ export interface SnapshotSource {
  * each replica serves. Never throws.
  */
 export interface SnapshotCache {
-  get(environmentId: string): Promise<SnapshotData | null>;
+  /** The cached snapshot when its revision is `minRevision` or newer. */
+  get(environmentId: string, minRevision: number): Promise<SnapshotData | null>;
   set(data: SnapshotData): Promise<void>;
   publishServed(environmentId: string, revision: number): Promise<void>;
 }
@@ -71,12 +72,15 @@ export class SnapshotRegistry {
    * Postgres cannot be reached and no cached copy is new enough.
    */
   async ensure(tenantId: string, environmentId: string, minRevision = 0): Promise<Snapshot | null> {
-    const current = this.#snapshots.get(environmentId);
-    if (current && current.revision >= minRevision) return current;
-    const pending = this.#inFlight.get(environmentId);
-    if (pending) {
+    for (;;) {
+      const current = this.#snapshots.get(environmentId);
+      if (current && current.revision >= minRevision) return current;
+      const pending = this.#inFlight.get(environmentId);
+      if (!pending) break;
+      // Whoever wakes first after the load starts the next one; the others wait for that one: however many
+      // changes arrived meanwhile, one load takes them all.
       const loaded = await pending;
-      if (!loaded || loaded.revision >= minRevision) return loaded;
+      if (!loaded) return null;
     }
     const load = this.#load(tenantId, environmentId, minRevision).finally(() =>
       this.#inFlight.delete(environmentId),
@@ -157,7 +161,10 @@ export class SnapshotRegistry {
     minRevision: number,
     previous: Snapshot | undefined,
   ): Promise<{ data: SnapshotData; from: 'cache' | 'database' } | null> {
-    const cached = await this.#cache?.get(environmentId);
+    const cached = await this.#cache?.get(
+      environmentId,
+      Math.max(minRevision, (previous?.revision ?? -1) + 1),
+    );
     if (cached && cached.tenantId === tenantId && cached.revision >= minRevision)
       return { data: cached, from: 'cache' };
     const data = await this.#source.load(tenantId, environmentId, previous?.revision);

@@ -75,7 +75,7 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
         throw new MissingBaseError(
           `flag ${entry.key} at revision ${entry.revision} is not in the base snapshot`,
         );
-      flag = prepareFlag(JSON.parse(entry.config) as FlagConfig, options.limits);
+      flag = prepareFlag(JSON.parse(entry.config) as FlagConfig, options.limits, true);
       if (options.clock() - sliceStart >= options.sliceMs) {
         yield;
         sliceStart = options.clock();

@@ -57,6 +57,13 @@ export class PropagationTracker {
     return this.#pending.size;
   }
 
+  /** How long the longest-waiting generation has waited for every live evaluator, in ms (0: none waits). */
+  oldestWaitMs(): number {
+    let oldest = Infinity;
+    for (const tracked of this.#pending.values()) oldest = Math.min(oldest, tracked.since);
+    return oldest === Infinity ? 0 : this.#now() - oldest;
+  }
+
   /** Replaces whatever was pending for the same resource: only the latest generation matters. */
   track(tracked: Omit<TrackedGeneration, 'since'>): void {
     if (this.#stopped) return; // a reconcile finishing during shutdown

@@ -27,8 +27,9 @@ for (let round = 0; round < rounds; round++) {
   const hammering = bed.hammerA(seconds + 2);
   runs.hammered.push(await bed.steadyB(seconds));
   hammer = await hammering;
+  await bed.prepareRebuildA(round);
   const load = bed.steadyB(seconds);
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // B's warm-up second, then A's burst
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // B's warm-up second, then A's rebuild
   await bed.rebuildA(round);
   runs.rebuilding.push(await load);
 }

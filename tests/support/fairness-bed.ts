@@ -22,9 +22,11 @@ export interface FairnessBed {
   /** A's costliest admitted flag, from 8 connections as fast as the evaluator answers, at the lowest priority. */
   hammerA(seconds: number): Promise<LoadResult>;
   /**
-   * A's snapshot rebuilding with its largest admitted flags: all 30 rewritten at once (a GitOps sync, say), each
-   * announced as the operator would; resolves once the evaluator serves the last of them.
+   * Writes a new version of A's 30 largest admitted flags (a GitOps sync, say) without announcing it; what it
+   * costs Postgres and the writer is done before the measurement, as it is elsewhere in a cluster.
    */
+  prepareRebuildA(round: number): Promise<void>;
+  /** Announces what prepareRebuildA wrote: A's snapshot rebuilds; resolves once the evaluator serves it. */
   rebuildA(round: number): Promise<void>;
   /** A sustained storm instead: its largest flags rewritten one after another until `until` settles. */
   stormA(until: Promise<unknown>): Promise<number>;
@@ -46,6 +48,7 @@ export async function openFairnessBed(name: string): Promise<FairnessBed> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let evaluator: ChildProcess | null = null;
+  let rebuiltRevision = 0;
   const close = async () => {
     if (evaluator) await stop(evaluator);
     redis.disconnect();
@@ -101,9 +104,21 @@ export async function openFairnessBed(name: string): Promise<FairnessBed> {
         otherCore!,
         19,
       ),
-    async rebuildA(round) {
+    async prepareRebuildA(round) {
       for (let index = 0; index < 30; index++)
-        await rewriteOne(database.owner, redis, a, `a-large-${index}`, `${round}`);
+        rebuiltRevision = await putFlag(
+          database.owner,
+          a,
+          `a-large-${index}`,
+          largestAdmitted(`a-large-${index}-${round}`) as never,
+        );
+    },
+    async rebuildA(round) {
+      await announce(redis, {
+        tenantId: a.tenantId,
+        environmentId: a.environmentId,
+        revision: rebuiltRevision,
+      });
       const served = async () =>
         (
           await fetch(`${url}/ofrep/v1/evaluate/flags/a-large-29`, {

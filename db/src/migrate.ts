@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 export const MIGRATIONS_TABLE = 'xc_migrations';
@@ -13,17 +14,27 @@ export interface MigrateOptions {
  * Applies every pending migration. node-pg-migrate holds a Postgres advisory lock for the whole run, so two
  * replicas starting together apply each migration once; each migration runs in its own transaction.
  * Returns the names of the migrations it applied.
+ *
+ * The connection is ours, not the runner's: the runner ends its own client without waiting, so a server
+ * that closes the connection meanwhile (a restart, a dropped database) raised an unhandled 'error'.
  */
 export async function migrate({ databaseUrl, log = () => {} }: MigrateOptions): Promise<string[]> {
-  const applied = await runner({
-    databaseUrl,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: MIGRATIONS_TABLE,
-    checkOrder: true,
-    singleTransaction: false,
-    advisoryLockMode: 'wait',
-    log,
-  });
-  return applied.map((migration) => migration.name);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on('error', (error) => log(`migration connection lost: ${error.message}`));
+  await client.connect();
+  try {
+    const applied = await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: MIGRATIONS_TABLE,
+      checkOrder: true,
+      singleTransaction: false,
+      advisoryLockMode: 'wait',
+      log,
+    });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await client.end();
+  }
 }

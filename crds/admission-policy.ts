@@ -1,47 +1,53 @@
-import { GROUP } from '../core/src/index.ts';
+import { FEATURE_FLAG_RULES, GROUP, type AdmissionRule } from '../core/src/index.ts';
 
-// The cross-field rules of core/src/spec/feature-flag-spec.ts, enforced by the API server on every create and
-// update. They live in a ValidatingAdmissionPolicy, not in the CRD's x-kubernetes-validations: a CRD's CEL
-// cannot see fields without a declared type, and variant values may be booleans, strings, numbers or objects.
-const spec = 'object.spec';
-const namesVariant = (name: string) =>
-  `(has(${spec}.variants) ? ${name} in ${spec}.variants : ${name} in ['on', 'off'])`;
-const kind = (value: string) =>
-  `(type(${value}) == bool ? 'boolean' : type(${value}) == string ? 'string' : (type(${value}) == int || type(${value}) == uint || type(${value}) == double) ? 'number' : 'other')`;
-const present = (field: string) => `has(${field}) && ${field} != null`;
+// The FeatureFlag's cross-field rules (core/src/spec/admission-rules.ts) as the API server runs them: in a
+// ValidatingAdmissionPolicy rather than the CRD's x-kubernetes-validations, because a CRD's CEL cannot see fields
+// without a declared type, and variant values may be booleans, strings, numbers or objects.
 
-const validations = [
-  {
-    expression: `!(${present(`${spec}.defaultVariant`)}) || ${namesVariant(`${spec}.defaultVariant`)}`,
-    messageExpression: `'spec.defaultVariant: "' + string(${spec}.defaultVariant) + '" is not one of spec.variants'`,
+/** Replaces the rules' variables with what they are in an admission request, outside string literals. */
+export function substitute(expression: string, names: Record<string, string>): string {
+  const pattern = new RegExp(`\\b(${Object.keys(names).join('|')})\\b`, 'g');
+  return expression
+    .split(/('(?:[^'\\]|\\.)*')/)
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(pattern, (name) => names[name]!)))
+    .join('');
+}
+
+const quoted = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+/** One rule as a validation of the policy: its expression, and a message that names the field. */
+export function policyValidation(rule: AdmissionRule) {
+  const names: Record<string, string> = {
+    self: 'object.spec',
+    resourceName: 'object.metadata.name',
+    oldSelf: 'oldObject.spec',
+    oldName: 'oldObject.metadata.name',
+  };
+  if (rule.forEach === 'environments') {
+    const inner = substitute(rule.expression, {
+      ...names,
+      override: 'object.spec.environments[overrideName]',
+    });
+    const failing = `object.spec.environments.filter(overrideName, !(${inner}))[0]`;
+    const [before, after] = rule.field.split('<override>') as [string, string];
+    const message = substitute(rule.message, {
+      ...names,
+      override: `object.spec.environments[${failing}]`,
+      overrideName: failing,
+    });
+    return {
+      expression: `!has(object.spec.environments) || object.spec.environments.all(overrideName, ${inner})`,
+      messageExpression: `${quoted(before)} + ${failing} + ${quoted(`${after}: `)} + (${message})`,
+      reason: 'Invalid',
+    };
+  }
+  const expression = substitute(rule.expression, names);
+  return {
+    expression: rule.transition ? `oldObject == null || (${expression})` : expression,
+    messageExpression: `${quoted(`${rule.field}: `)} + (${substitute(rule.message, names)})`,
     reason: 'Invalid',
-  },
-  {
-    expression: `!has(${spec}.rollout) || !has(${spec}.rollout.variant) || ${namesVariant(`${spec}.rollout.variant`)}`,
-    messageExpression: `'spec.rollout.variant: "' + string(${spec}.rollout.variant) + '" is not one of spec.variants'`,
-    reason: 'Invalid',
-  },
-  {
-    expression: `!has(${spec}.rollout) || has(${spec}.rollout.variant) || !has(${spec}.variants) || 'on' in ${spec}.variants`,
-    message: 'spec.rollout.variant: required when no variant is named "on"',
-    reason: 'Invalid',
-  },
-  {
-    expression: `!has(${spec}.variants) || ${spec}.variants.all(a, ${spec}.variants.all(b, ${kind(`${spec}.variants[a]`)} == ${kind(`${spec}.variants[b]`)}))`,
-    message: 'spec.variants: all variants must have one type (boolean, string, number or object)',
-    reason: 'Invalid',
-  },
-  {
-    expression: `!has(${spec}.environments) || ${spec}.environments.all(e, !(${present(`${spec}.environments[e].defaultVariant`)}) || ${namesVariant(`${spec}.environments[e].defaultVariant`)})`,
-    message: 'spec.environments[*].defaultVariant: must name one of spec.variants',
-    reason: 'Invalid',
-  },
-  {
-    expression: `!has(${spec}.environments) || ${spec}.environments.all(e, !has(${spec}.environments[e].rollout) || !has(${spec}.environments[e].rollout.variant) || ${namesVariant(`${spec}.environments[e].rollout.variant`)})`,
-    message: 'spec.environments[*].rollout.variant: must name one of spec.variants',
-    reason: 'Invalid',
-  },
-];
+  };
+}
 
 const NAME = `featureflags.${GROUP}`;
 
@@ -64,7 +70,7 @@ export function admissionPolicy(name = NAME) {
             },
           ],
         },
-        validations,
+        validations: FEATURE_FLAG_RULES.map(policyValidation),
       },
     },
     {

@@ -1,19 +1,37 @@
-import { environmentSpecSchema, featureFlagSpecSchema, GROUP, VERSION } from '../core/src/index.ts';
+import {
+  ENVIRONMENT_RULES,
+  environmentSpecSchema,
+  featureFlagSpecSchema,
+  GROUP,
+  MAX_ENTRIES,
+  VERSION,
+  type AdmissionRule,
+} from '../core/src/index.ts';
 import { structuralSchema } from './structural-schema.ts';
 
+/**
+ * The maps' bounds, which admission-rules.ts checks too, in the schema as well: they bound the policy's CEL for
+ * the API server's cost estimate. What a targeting rule may cost is checked when the flag is reconciled
+ * (docs/evaluation.md): CEL cannot walk JSONLogic.
+ */
 function withLimits(spec: Record<string, unknown>): Record<string, unknown> {
   const properties = spec.properties as Record<string, Record<string, unknown>>;
-  // Bounds keep admission's CEL (admission-policy.ts) cheap to evaluate.
-  properties.variants = { ...properties.variants, maxProperties: 64 };
-  properties.environments = { ...properties.environments, maxProperties: 64 };
-  properties.metadata = { ...properties.metadata, maxProperties: 64 };
-  // What a rule may cost is checked when the flag is reconciled (docs/evaluation.md): CEL cannot walk JSONLogic.
-  properties.evaluators = { ...properties.evaluators, maxProperties: 64 };
-  properties.key = {
-    ...properties.key,
-    'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'spec.key is immutable' }],
-  };
+  for (const map of ['variants', 'environments', 'metadata', 'evaluators'])
+    properties[map] = { ...properties[map], maxProperties: MAX_ENTRIES };
   return spec;
+}
+
+/** Rules over typed fields only, which the CRD's own CEL can see, with the field each names. */
+function withRules(spec: Record<string, unknown>, rules: readonly AdmissionRule[]): Record<string, unknown> {
+  return {
+    ...spec,
+    'x-kubernetes-validations': rules.map((rule) => ({
+      rule: rule.expression,
+      messageExpression: rule.message,
+      fieldPath: rule.field.replace(/^spec/, ''),
+      reason: 'FieldValueInvalid',
+    })),
+  };
 }
 
 const conditionsSchema = {
@@ -98,7 +116,7 @@ function crd(options: {
 
 const ready = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
 
-/** The CustomResourceDefinitions, generated from the core's zod schemas (one source; a test fails on drift). */
+/** The CustomResourceDefinitions, generated from the core's zod schemas and admission rules (one source; a test fails on drift). */
 export function customResourceDefinitions() {
   return {
     featureflags: crd({
@@ -131,7 +149,7 @@ export function customResourceDefinitions() {
       shortNames: ['xcenv'],
       description:
         'An environment of a tenant (the namespace): its API keys, and the configuration flags take in it.',
-      spec: structuralSchema(environmentSpecSchema),
+      spec: withRules(structuralSchema(environmentSpecSchema), ENVIRONMENT_RULES),
       status: {
         apiKeys: {
           type: 'array',

@@ -11,6 +11,15 @@ export {
   type EnvironmentSpecInput,
 } from './spec/environment-spec.ts';
 export {
+  ENVIRONMENT_RULES,
+  FEATURE_FLAG_RULES,
+  MAX_ENTRIES,
+  type AdmissionRule,
+} from './spec/admission-rules.ts';
+export { admissionIssues, type RuleSubject } from './spec/admission-check.ts';
+export { nameIssues, namespaceIssues } from './spec/object-meta.ts';
+export { isOurKind, resourceIssues, type ResourceToCheck } from './spec/validate-resource.ts';
+export {
   formatIssues,
   validateEnvironmentSpec,
   validateFeatureFlagSpec,
@@ -40,13 +49,30 @@ export { expectType } from './evaluation/expect-type.ts';
 export { rolloutBucket } from './hashing/buckets.ts';
 export * from './contracts/redis.ts';
 export {
-  planApiKeys,
+  flagKey,
+  isOlder,
   planFlag,
   type EnvironmentRef,
   type FlagPlan,
   type FlagResource,
+  type KeyHolder,
   type StoredFlag,
 } from './reconcile/flag-plan.ts';
+export {
+  decideFlag,
+  notSynced,
+  PROPAGATING,
+  type ConditionUpdate,
+  type FlagDecision,
+  type FlagFacts,
+  type ResourceEvent,
+} from './reconcile/flag-decision.ts';
+export {
+  planApiKeys,
+  reportEnvironment,
+  type EnvironmentOutcome,
+  type EnvironmentReport,
+} from './reconcile/environment-decision.ts';
 export * from './contracts/resources.ts';
 export { ConfigError, parseConfig } from './config/parse-config.ts';
 export { ruleLimitsOf, ruleLimitVariables } from './config/rule-limits-config.ts';

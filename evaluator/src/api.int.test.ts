@@ -1,72 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { rolloutVectors } from '../../core/test/fixtures.ts';
-import { openEvaluatorTestBed, type EvaluatorTestBed } from '../../tests/support/evaluator-harness.ts';
-import {
-  putFlag,
-  seedApiKey,
-  seedEnvironment,
-  type SeededEnvironment,
-} from '../../tests/support/seed-rows.ts';
-import type { RunningEvaluator } from './evaluator-service.ts';
+import { putFlag, seedApiKey, seedEnvironment } from '../../tests/support/seed-rows.ts';
+import { useApiBed } from './api-test-bed.ts';
 
-let bed: EvaluatorTestBed;
-let evaluator: RunningEvaluator;
-let shop: SeededEnvironment;
-let bank: SeededEnvironment;
-let shopKey: string;
-let bankKey: string;
+// The seed API and OFREP, called in process: what each route answers.
 
-async function call(
-  method: 'GET' | 'POST' | 'DELETE',
-  url: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-  key = shopKey,
-) {
-  const response = await evaluator.app.inject({
-    method,
-    url,
-    headers: {
-      'x-api-key': key,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    body: response.body ? (JSON.parse(response.body) as Record<string, unknown>) : undefined,
-  };
-}
-
-beforeAll(async () => {
-  bed = await openEvaluatorTestBed();
-  shop = await seedEnvironment(bed.owner, 'shop');
-  bank = await seedEnvironment(bed.owner, 'bank');
-  shopKey = await seedApiKey(bed.owner, shop);
-  bankKey = await seedApiKey(bed.owner, bank);
-  await putFlag(bed.owner, shop, 'dark-mode', { rollout: { percentage: 100 } });
-  await putFlag(bed.owner, shop, 'banner', {
-    variants: { a: 'Hello', b: 'Hi' },
-    defaultVariant: 'a',
-    targeting: { if: [{ '==': [{ var: 'plan' }, 'gold'] }, 'b'] },
-  });
-  await putFlag(bed.owner, shop, 'limits', {
-    variants: { small: { max: 1 }, big: { max: 100 } },
-    defaultVariant: 'big',
-    metadata: { team: 'core' },
-  });
-  await putFlag(bed.owner, shop, 'kill', {
-    state: 'DISABLED',
-    variants: { on: true, off: false },
-    defaultVariant: 'on',
-  });
-  await putFlag(bed.owner, bank, 'vault', { variants: { open: 'yes', shut: 'no' }, defaultVariant: 'shut' });
-  evaluator = await bed.start();
-});
-
-afterAll(() => bed.close());
+const api = useApiBed();
+const call: typeof api.call = (...args) => api.call(...args);
 
 describe('seed API', () => {
   it('evaluates one flag', async () => {
@@ -130,14 +70,14 @@ describe('seed API', () => {
   // injected requests here timed out on a machine three times slower. Over HTTP, a sample of percentages does.
   it('passes every seed rollout vector through /api/v1/evaluate at a sample of percentages', async () => {
     const flagKeys = [...new Set(rolloutVectors.map((vector) => vector.flag_key))];
-    const seeded = await seedEnvironment(bed.owner, 'vectors');
-    const key = await seedApiKey(bed.owner, seeded);
-    await evaluator.keys.reload();
+    const seeded = await seedEnvironment(api.bed.owner, 'vectors');
+    const key = await seedApiKey(api.bed.owner, seeded);
+    await api.evaluator.keys.reload();
     for (const percentage of [0, 1, 25, 50, 99, 100]) {
       let revision = 0;
       for (const flagKey of flagKeys)
-        revision = await putFlag(bed.owner, seeded, flagKey, { rollout: { percentage } });
-      await evaluator.snapshots.ensure(seeded.tenantId, seeded.environmentId, revision);
+        revision = await putFlag(api.bed.owner, seeded, flagKey, { rollout: { percentage } });
+      await api.evaluator.snapshots.ensure(seeded.tenantId, seeded.environmentId, revision);
       const answers = await Promise.all(
         rolloutVectors.map(async (vector) => {
           const response = await call(
@@ -175,10 +115,10 @@ describe('OFREP', () => {
   });
 
   it('answers DISABLED with no value, and accepts a request with no body', async () => {
-    const response = await evaluator.app.inject({
+    const response = await api.evaluator.app.inject({
       method: 'POST',
       url: '/ofrep/v1/evaluate/flags/kill',
-      headers: { 'x-api-key': shopKey },
+      headers: { 'x-api-key': api.shopKey },
     });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ key: 'kill', reason: 'DISABLED', metadata: {} });
@@ -228,164 +168,5 @@ describe('OFREP', () => {
     );
     expect(response.status).toBe(200);
     expect((response.body!.flags as unknown[]).length).toBeGreaterThan(0);
-  });
-});
-
-describe('authentication and tenant isolation', () => {
-  it.each([
-    ['no key', {}],
-    ['a malformed key', { 'x-api-key': 'nope' }],
-    ['an unknown key', { 'x-api-key': `xc_live_${'A'.repeat(43)}` }],
-    ['a bearer token that is not a key', { authorization: 'Bearer abc' }],
-  ])('refuses %s with 401 and no detail', async (_name, headers) => {
-    const seed = await evaluator.app.inject({
-      method: 'POST',
-      url: '/api/v1/evaluate',
-      payload: { flag_key: 'banner' },
-      headers: { 'x-api-key': '', ...headers },
-    });
-    expect(seed.statusCode).toBe(401);
-    expect(seed.json()).toEqual({
-      type: 'https://exclusive-change.io/problems/unauthorized',
-      title: 'Unauthorized',
-      status: 401,
-    });
-    const ofrep = await evaluator.app.inject({
-      method: 'POST',
-      url: '/ofrep/v1/evaluate/flags/banner',
-      payload: {},
-      headers: { 'x-api-key': '', ...headers },
-    });
-    expect(ofrep.statusCode).toBe(401);
-    expect(ofrep.body).toBe('');
-  });
-
-  it('accepts the key as a bearer token', async () => {
-    const response = await evaluator.app.inject({
-      method: 'POST',
-      url: '/ofrep/v1/evaluate/flags/banner',
-      payload: {},
-      headers: { authorization: `Bearer ${shopKey}` },
-    });
-    expect(response.statusCode).toBe(200);
-  });
-
-  it("never shows one tenant's flags to another tenant's key", async () => {
-    expect((await call('POST', '/ofrep/v1/evaluate/flags/vault', {}, {}, shopKey)).status).toBe(404);
-    expect((await call('POST', '/ofrep/v1/evaluate/flags/banner', {}, {}, bankKey)).status).toBe(404);
-    expect((await call('POST', '/api/v1/evaluate', { flag_key: 'banner' }, {}, bankKey)).status).toBe(404);
-    const bankFlags = await call('POST', '/ofrep/v1/evaluate/flags', {}, {}, bankKey);
-    expect((bankFlags.body!.flags as { key: string }[]).map((flag) => flag.key)).toEqual(['vault']);
-    const bankConfig = await call('GET', '/api/v1/flags/config', undefined, {}, bankKey);
-    expect((bankConfig.body!.flags as { key: string }[]).map((flag) => flag.key)).toEqual(['vault']);
-  });
-});
-
-describe('bad input', () => {
-  const deep = `{"context":${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}}`;
-  it.each([
-    ['malformed JSON', '/api/v1/evaluate', '{"flag_key":', {}, 400],
-    ['a non-string flag key', '/api/v1/evaluate', { flag_key: 42 }, {}, 400],
-    ['a missing flag key', '/api/v1/evaluate', { context: {} }, {}, 400],
-    ['a context that is not an object', '/api/v1/evaluate', { flag_key: 'banner', context: 'x' }, {}, 400],
-    [
-      '1,000-deep nesting',
-      '/api/v1/evaluate',
-      deep.replace('{"context"', '{"flag_key":"banner","context"'),
-      {},
-      400,
-    ],
-    [
-      'a huge context string',
-      '/api/v1/evaluate',
-      { flag_key: 'banner', context: { s: 'x'.repeat(10_000) } },
-      {},
-      400,
-    ],
-    [
-      'an oversized body',
-      '/api/v1/evaluate',
-      { flag_key: 'banner', context: { s: 'x'.repeat(70_000) } },
-      {},
-      413,
-    ],
-    [
-      'the wrong content type',
-      '/api/v1/evaluate',
-      'flag_key=banner',
-      { 'content-type': 'application/x-www-form-urlencoded' },
-      415,
-    ],
-  ])('answers %s on /api/v1 with a problem', async (_name, url, body, headers, status) => {
-    const response = await call('POST', url, body, headers as Record<string, string>);
-    expect(response.status).toBe(status);
-    expect(response.headers['content-type']).toContain('application/problem+json');
-    expect(response.body).toMatchObject({ status, title: expect.any(String) });
-  });
-
-  it.each([
-    ['malformed JSON', '{"context":'],
-    ['1,000-deep nesting', deep],
-    ['a context that is not an object', { context: [1, 2] }],
-    ['an oversized body', { context: { s: 'x'.repeat(70_000) } }],
-  ])('answers %s on OFREP with 400 INVALID_CONTEXT and the key', async (_name, body) => {
-    const response = await call('POST', '/ofrep/v1/evaluate/flags/banner', body);
-    expect(response).toMatchObject({
-      status: 400,
-      body: { key: 'banner', errorCode: 'INVALID_CONTEXT', errorDetails: expect.any(String) },
-    });
-    const bulk = await call('POST', '/ofrep/v1/evaluate/flags', body);
-    expect(bulk).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } });
-  });
-
-  it('answers unknown routes with a 404 problem', async () => {
-    expect(await call('GET', '/nope')).toMatchObject({ status: 404, body: { title: 'No such route' } });
-    expect(await call('DELETE', '/ofrep/v1/evaluate/flags/banner')).toMatchObject({ status: 404 });
-  });
-
-  it('keeps floods of random keys away from Postgres', async () => {
-    const before = evaluator.keys.databaseLookups;
-    const requests = Array.from({ length: 10_000 }, (_, i) =>
-      evaluator.app.inject({
-        method: 'POST',
-        url: '/ofrep/v1/evaluate/flags/banner',
-        payload: {},
-        headers: { 'x-api-key': `xc_live_${String(i).padStart(43, 'Z')}` },
-      }),
-    );
-    const statuses = new Set((await Promise.all(requests)).map((response) => response.statusCode));
-    expect(statuses).toEqual(new Set([401]));
-    const lookups = evaluator.keys.databaseLookups - before;
-    // The bucket holds 20 look-ups and refills at 20/s: the whole flood may cost at most a few seconds' worth.
-    expect(lookups).toBeLessThanOrEqual(100);
-  });
-});
-
-describe('operations', () => {
-  it('serves the OpenAPI document, health, readiness and metrics', async () => {
-    const docs = await evaluator.app.inject({ method: 'GET', url: '/docs/json' });
-    expect(Object.keys(docs.json().paths)).toEqual(
-      expect.arrayContaining([
-        '/ofrep/v1/evaluate/flags/{key}',
-        '/ofrep/v1/evaluate/flags',
-        '/api/v1/evaluate',
-      ]),
-    );
-    expect((await evaluator.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await evaluator.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-    const metrics = await (await fetch(`${evaluator.metricsUrl}/metrics`)).text();
-    expect(metrics).toContain('xc_evaluations_total{reason="TARGETING_MATCH"}');
-    expect(metrics).toContain('xc_evaluation_errors_total{code="FLAG_NOT_FOUND"}');
-    expect(metrics).toMatch(/^xc_snapshots [1-9]/m);
-    expect(metrics).toContain('xc_snapshot_age_max_seconds');
-  });
-
-  // Regression (hostile-tenant probe, item 9): the port every tenant calls listed every tenant's environment
-  // ids and revisions on /metrics, and no series may name an environment wherever it is served.
-  it('keeps /metrics off the port workloads call, and names no environment in it', async () => {
-    expect((await evaluator.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
-    const metrics = await (await fetch(`${evaluator.metricsUrl}/metrics`)).text();
-    for (const snapshot of evaluator.snapshots.all()) expect(metrics).not.toContain(snapshot.environmentId);
-    expect(metrics).not.toMatch(/environment_id|tenant/);
   });
 });

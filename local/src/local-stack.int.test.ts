@@ -13,14 +13,25 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { rolloutBucket } from '../../core/src/index.ts';
 import { pino } from 'pino';
 import { doublingChain } from '../../tests/security/hostile-rules.ts';
+import { auditVerdict } from '../../tests/support/audit-verdict.ts';
 import { eventually } from '../../tests/support/eventually.ts';
 import { loadConfig } from './config.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
 
 // Local mode end to end: embedded Postgres (PGlite), the in-process bus, a directory of manifests.
+
+/**
+ * How long a saved manifest may take to be served. The regressions these tests guard left saves unseen until
+ * the 5-minute resync; a bound this far above the ~250 ms measured at rest tells those apart on a slow machine.
+ */
+const FOLLOWS_MS = 5000;
+/** A user outside a 5 % rollout of dark_mode: one request tells 5 % (or 0 %) from 100 %. */
+const outside = Array.from({ length: 100 }, (_, index) => `user-${index}`).find(
+  (user) => rolloutBucket(user, 'dark_mode') >= 5,
+)!;
 
 let dir: string;
 let manifests: string;
@@ -33,7 +44,7 @@ const logged = (text: string) =>
   eventually(
     async () => lines.some((line) => String((JSON.parse(line) as { msg?: unknown }).msg).includes(text)),
     Boolean,
-    2000,
+    FOLLOWS_MS,
   );
 
 const start = () =>
@@ -74,28 +85,17 @@ async function darkModeShare(): Promise<number> {
   return results.filter((result) => result.body.value === true).length / users.length;
 }
 
-/** Audit rows and the chain's verdict, read in one transaction (the embedded server has one session). */
-async function audit(): Promise<{ rows: number; intact: boolean }> {
-  const client = new pg.Client(stack!.databaseUrl);
-  await client.connect();
-  try {
-    await client.query('BEGIN');
-    const rows = await client.query<{ count: string }>('SELECT count(*) FROM audit_log');
-    const broken = await client.query(
-      'SELECT * FROM tenants t, LATERAL xc_verify_audit_chain(t.id) AS verdict',
-    );
-    await client.query('COMMIT');
-    return { rows: Number(rows.rows[0]!.count), intact: broken.rowCount === 0 };
-  } finally {
-    await client.end();
-  }
-}
+const audit = () => auditVerdict(stack!.databaseUrl);
 
-async function editManifest(from: string, to: string): Promise<void> {
+/** Saves shop.yaml once with every replacement made (one save: no state in between is ever seen). */
+async function editManifest(...replacements: [from: string, to: string][]): Promise<void> {
   const path = join(manifests, 'shop.yaml');
-  const text = await readFile(path, 'utf8');
-  expect(text).toContain(from);
-  await writeFile(path, text.replace(from, to));
+  let text = await readFile(path, 'utf8');
+  for (const [from, to] of replacements) {
+    expect(text).toContain(from);
+    text = text.replace(from, to);
+  }
+  await writeFile(path, text);
 }
 
 beforeAll(async () => {
@@ -141,30 +141,43 @@ describe('local mode', () => {
   });
 
   it('follows an edited percentage within a second', async () => {
+    expect((await evaluate('dark_mode', outside)).body.value).toBe(false);
     const edited = Date.now();
-    await editManifest(
+    await editManifest([
       'production: { rollout: { percentage: 5 } }',
       'production: { rollout: { percentage: 100 } }',
+    ]);
+    await eventually(
+      () => evaluate('dark_mode', outside),
+      (result) => result.body.value === true,
+      FOLLOWS_MS,
     );
-    await eventually(darkModeShare, (share) => share === 1, 1000);
-    expect(Date.now() - edited).toBeLessThan(1000);
+    const followedMs = Date.now() - edited;
+    console.log(`local mode followed an edited percentage in ${followedMs} ms`);
+    // a second at rest; the whole suite in parallel on a machine three times slower gets three
+    expect(followedMs).toBeLessThan(3000);
+    expect(await darkModeShare()).toBe(1);
   });
 
   it('refuses a manifest the CRD would refuse and keeps serving what was there', async () => {
     // Were the refused manifest taken, production would roll out to 0 %; it is refused, and 100 % stays.
     const refused = "production: { rollout: { percentage: 0 } }\n  # refused: defaultVariant 'maybe'";
-    await editManifest('production: { rollout: { percentage: 100 } }', refused);
-    await editManifest("defaultVariant: 'off'", "defaultVariant: 'maybe'");
-    await logged('spec.defaultVariant: "maybe" is not a variant');
+    await editManifest(
+      ['production: { rollout: { percentage: 100 } }', refused],
+      ["defaultVariant: 'off'", "defaultVariant: 'maybe'"],
+    );
+    await logged('spec.defaultVariant: "maybe" is not one of spec.variants');
     expect(await darkModeShare()).toBe(1);
-    await editManifest("defaultVariant: 'maybe'", "defaultVariant: 'off'");
-    await editManifest(refused, 'production: { rollout: { percentage: 100 } }');
+    await editManifest(
+      ["defaultVariant: 'maybe'", "defaultVariant: 'off'"],
+      [refused, 'production: { rollout: { percentage: 100 } }'],
+    );
   });
 
   // Regression (hostile-tenant probe, item 5): after one save through a temporary file renamed over the
   // manifest (sed -i, most editors), Node's recursive fs.watch never reported that file again: later saves
   // in place were ignored. Atomic saves and saves in place alternate here, ten of each.
-  it('picks up atomic saves and saves in place, alternating, each within a second', async () => {
+  it('picks up atomic saves and saves in place, alternating, every one of them', async () => {
     const path = join(manifests, 'shop.yaml');
     let current = 100;
     for (let save = 0; save < 20; save++) {
@@ -178,10 +191,15 @@ describe('local mode', () => {
         await writeFile(temporary, text);
         await rename(temporary, path);
       } else await writeFile(path, text);
-      await eventually(darkModeShare, (share) => share === next / 100, 1000);
+      await eventually(
+        () => evaluate('dark_mode', outside),
+        (result) => result.body.value === (next === 100),
+        FOLLOWS_MS,
+      );
       current = next;
     }
     expect(current).toBe(100);
+    expect(await darkModeShare()).toBe(1);
   });
 
   it('archives a flag whose manifest is removed', async () => {
@@ -192,7 +210,7 @@ describe('local mode', () => {
     await eventually(
       () => evaluate('checkout-button', 'user-1'),
       (result) => result.status === 404 && result.body.errorCode === 'FLAG_NOT_FOUND',
-      1000,
+      FOLLOWS_MS,
     );
   });
 
@@ -212,7 +230,7 @@ describe('local mode', () => {
     await eventually(
       () => evaluate('dark_mode', 'user-1', oldKey),
       (result) => result.status === 401,
-      2000,
+      FOLLOWS_MS,
     );
     const restored = Date.now();
     await rename(join(dir, 'environment.yaml'), join(manifests, 'environment.yaml'));
@@ -224,9 +242,9 @@ describe('local mode', () => {
           () => ({ status: 0, body: {} }),
         ),
       (result) => result.status === 200,
-      2000,
+      FOLLOWS_MS,
     );
-    expect(Date.now() - restored).toBeLessThan(2000);
+    expect(Date.now() - restored).toBeLessThan(FOLLOWS_MS);
     expect(answer.body).toMatchObject({ key: 'dark_mode', reason: 'SPLIT' });
     expect(await apiKey()).not.toBe(oldKey);
   });

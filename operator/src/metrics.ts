@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The operator's Prometheus metrics, on a registry of its own. */
-export function createOperatorMetrics(queueDepth: () => number, oldestPropagationMs: () => number) {
+/**
+ * The operator's Prometheus metrics, on a registry of its own. The propagation gauge is registered by
+ * `watchPropagation` once there is a tracker to read (there is none without Redis).
+ */
+export function createOperatorMetrics(queueDepth: () => number) {
   const registry = new Registry();
   return {
     registry,
@@ -24,14 +27,16 @@ export function createOperatorMetrics(queueDepth: () => number, oldestPropagatio
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
       registers: [registry],
     }),
-    propagationWaiting: new Gauge({
-      name: 'xc_operator_propagation_oldest_waiting_seconds',
-      help: 'How long the longest-waiting change has waited for every live evaluator to serve it (0: none waits).',
-      registers: [registry],
-      collect() {
-        this.set(oldestPropagationMs() / 1000);
-      },
-    }),
+    watchPropagation(oldestWaitMs: () => number) {
+      new Gauge({
+        name: 'xc_operator_propagation_oldest_waiting_seconds',
+        help: 'How long the longest-waiting change has waited for every live evaluator to serve it (0: none waits).',
+        registers: [registry],
+        collect() {
+          this.set(oldestWaitMs() / 1000);
+        },
+      });
+    },
     queueDepth: new Gauge({
       name: 'xc_operator_queue_depth',
       help: 'Keys waiting or scheduled for retry.',

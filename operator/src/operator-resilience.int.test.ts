@@ -10,7 +10,7 @@ import { eventually } from '../../tests/support/eventually.ts';
 import { kubectl, kubectlJson, releaseNamespace } from '../../tests/support/kubectl.ts';
 import { TcpProxy } from '../../tests/support/tcp-proxy.ts';
 import { adminUrl, databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
-import { loadConfig } from './config.ts';
+import { inProcessOperatorConfig } from './testing/in-process-config.ts';
 import { startOperator, type RunningOperator } from './operator-service.ts';
 
 // Faults against the real control plane: operator processes killed with SIGKILL, two replicas and a Lease,
@@ -185,13 +185,8 @@ describe('Postgres and Redis cut away', () => {
     const through = (url: string, port: number) =>
       Object.assign(new URL(url), { port: String(port) }).toString();
     operator = await startOperator(
-      loadConfig({
-        DATABASE_URL: through(databaseUrl(databaseName), pgProxy.port),
+      inProcessOperatorConfig(through(databaseUrl(databaseName), pgProxy.port), {
         REDIS_URL: through(redisUrl(), redisProxy.port),
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LEADER_ELECTION: 'false',
-        LOG_LEVEL: 'silent',
         WATCH_NAMESPACES: namespace,
       }),
       pino({ level: 'silent' }),

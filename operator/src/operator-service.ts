@@ -1,26 +1,24 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ENVIRONMENTS, FEATURE_FLAGS, ruleLimitsOf, SERVED_LIVENESS_MS } from '../../core/src/index.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
 import { migrate } from '../../db/src/migrate.ts';
+import { postgresOperatorStore } from '../../db/src/operator-store.ts';
+import type { Cluster, ResourceCache, ResourceWriter } from './cluster/cluster.ts';
 import type { OperatorConfig } from './config.ts';
 import { InvalidationPublisher, type MessagePublisher } from './invalidation-publisher.ts';
-import type { Cluster } from './cluster/cluster.ts';
-import { parseResourceKey, resourceKey, type CustomResource } from './kube/custom-resource.ts';
+import { resourceKey, type CustomResource } from './kube/custom-resource.ts';
 import { loadKubeConfig, reuseConnections } from './kube/kube-config.ts';
+import { isNotFound } from './kube/kube-errors.ts';
 import { kubernetesCluster } from './kube/kubernetes-cluster.ts';
-import { createJwtVerifier } from './management/jwt-verifier.ts';
-import { managementRoutes } from './management/management-routes.ts';
-import { createOperatorMetrics } from './metrics.ts';
-import { WorkQueue } from './queue/work-queue.ts';
-import { reconcileEnvironment } from './reconcile/environment-reconciler.ts';
-import { reconcileFeatureFlag } from './reconcile/feature-flag-reconciler.ts';
-import { updateStatus, type ReconcileDeps } from './reconcile/reconcile-deps.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { buildOperatorApp } from './operator-app.ts';
 import { PropagationTracker } from './propagation/propagation-tracker.ts';
 import { readServedRevisions } from './propagation/served-revisions.ts';
-import { isNotFound } from './kube/kube-errors.ts';
+import { WorkQueue } from './queue/work-queue.ts';
+import { reconcilerFor } from './reconcile/reconcile-dispatch.ts';
+import { writeConditions } from './reconcile/reconcile-deps.ts';
 
 export interface RunningOperator {
   url: string;
@@ -47,7 +45,64 @@ export interface OperatorOptions {
   sharedDatabaseSession?: boolean;
 }
 
-/** Wires the operator: migrations, Postgres, Redis, informers, the work queue, the reconcilers, health and metrics. */
+async function connectRedis(url: string | undefined, log: Logger): Promise<Redis | null> {
+  if (!url) return null;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+  });
+  redis.on('error', (error) => log.debug({ err: error }, 'redis connection problem'));
+  await redis
+    .connect()
+    .catch((error: unknown) =>
+      log.warn({ err: error }, 'redis unavailable at start-up; invalidations resume when it returns'),
+    );
+  return redis;
+}
+
+/** Reports Propagated once every live evaluator serves a generation; only with Redis, where they say so. */
+function propagationTracker(
+  redis: Redis,
+  flags: ResourceCache,
+  writer: ResourceWriter,
+  metrics: OperatorMetrics,
+  log: Logger,
+) {
+  const tracker = new PropagationTracker({
+    readServed: (environmentIds) => readServedRevisions(redis, environmentIds),
+    report: async (tracked, evaluators) => {
+      const resource = flags.get(tracked.namespace, tracked.name);
+      if (!resource || resource.metadata.generation !== tracked.generation) return true;
+      try {
+        await writeConditions(writer, FEATURE_FLAGS.plural, resource, [
+          {
+            type: 'Propagated',
+            status: 'True',
+            reason: 'Served',
+            message: `served by ${evaluators} live evaluator(s)`,
+          },
+        ]);
+      } catch (error) {
+        if (isNotFound(error)) return true;
+        log.debug({ err: error, flag: tracked.key }, 'Propagated not written yet; retrying');
+        return false;
+      }
+      metrics.propagation.observe((Date.now() - tracked.since) / 1000);
+      return true;
+    },
+    log,
+    livenessMs: SERVED_LIVENESS_MS,
+  });
+  metrics.watchPropagation(() => tracker.oldestWaitMs());
+  return tracker;
+}
+
+/**
+ * Wires the operator in dependency order: migrations, Postgres, Redis, the cluster, the queue (filled by the
+ * watches, handed to the reconcilers once they exist), leadership, then the HTTP app.
+ */
 export async function startOperator(
   config: OperatorConfig,
   log: Logger,
@@ -63,21 +118,7 @@ export async function startOperator(
     log,
     sharedSession: options.sharedDatabaseSession,
   });
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: 1000,
-      })
-    : null;
-  redis?.on('error', (error) => log.debug({ err: error }, 'redis connection problem'));
-  await redis
-    ?.connect()
-    .catch((error: unknown) =>
-      log.warn({ err: error }, 'redis unavailable at start-up; invalidations resume when it returns'),
-    );
-
+  const redis = await connectRedis(config.REDIS_URL, log);
   const cluster =
     options.cluster ??
     kubernetesCluster(
@@ -86,32 +127,12 @@ export async function startOperator(
       log,
     );
   const publisher = new InvalidationPublisher(redis ?? options.invalidations ?? null, log);
+  const queue = new WorkQueue({
+    concurrency: config.RECONCILE_CONCURRENCY,
+    onError: (key, error, attempt) =>
+      log.warn({ err: error, key, attempt }, 'reconcile failed; retrying with backoff'),
+  });
 
-  const metrics = createOperatorMetrics(
-    () => queue.depth,
-    () => propagation?.oldestWaitMs() ?? 0,
-  );
-  const queue: WorkQueue = new WorkQueue(
-    async (key) => {
-      const { kind, namespace, name } = parseResourceKey(key);
-      const end = metrics.duration.startTimer({ kind });
-      try {
-        if (kind === FEATURE_FLAGS.kind) await reconcileFeatureFlag(deps, namespace, name);
-        else if (kind === ENVIRONMENTS.kind) await reconcileEnvironment(deps, namespace, name);
-        metrics.reconciles.inc({ kind, result: 'success' });
-      } catch (error) {
-        metrics.reconciles.inc({ kind, result: 'error' });
-        throw error;
-      } finally {
-        end();
-      }
-    },
-    {
-      concurrency: config.RECONCILE_CONCURRENCY,
-      onError: (key, error, attempt) =>
-        log.warn({ err: error, key, attempt }, 'reconcile failed; retrying with backoff'),
-    },
-  );
   const watched = new Set(config.WATCH_NAMESPACES);
   const seen = new Map<string, string>();
   const enqueueFrom = (kind: string) => (event: string, resource: CustomResource) => {
@@ -128,47 +149,27 @@ export async function startOperator(
   };
   const flags = cluster.watch(FEATURE_FLAGS.plural, enqueueFrom(FEATURE_FLAGS.kind));
   const environments = cluster.watch(ENVIRONMENTS.plural, enqueueFrom(ENVIRONMENTS.kind));
-  const propagation = redis
-    ? new PropagationTracker({
-        readServed: (environmentIds) => readServedRevisions(redis, environmentIds),
-        report: async (tracked, evaluators) => {
-          const resource = flags.get(tracked.namespace, tracked.name);
-          if (!resource || resource.metadata.generation !== tracked.generation) return true;
-          try {
-            await updateStatus(deps, FEATURE_FLAGS.plural, resource, [
-              {
-                type: 'Propagated',
-                status: 'True',
-                reason: 'Served',
-                message: `served by ${evaluators} live evaluator(s)`,
-              },
-            ]);
-          } catch (error) {
-            if (isNotFound(error)) return true;
-            log.debug({ err: error, flag: tracked.key }, 'Propagated not written yet; retrying');
-            return false;
-          }
-          metrics.propagation.observe((Date.now() - tracked.since) / 1000);
-          return true;
-        },
+
+  const metrics = createOperatorMetrics(() => queue.depth);
+  const propagation = redis ? propagationTracker(redis, flags, cluster.writer, metrics, log) : undefined;
+  queue.run(
+    reconcilerFor(
+      {
+        store: postgresOperatorStore(pool),
+        writer: cluster.writer,
+        events: cluster.events,
+        publisher,
+        secrets: cluster.keys,
+        flags,
+        environments,
+        enqueue: (key) => queue.add(key),
+        propagation,
+        ruleLimits: ruleLimitsOf(config),
         log,
-        livenessMs: SERVED_LIVENESS_MS,
-      })
-    : undefined;
-  const deps: ReconcileDeps = {
-    pool,
-    propagation,
-    client: cluster.writer,
-    events: cluster.events,
-    publisher,
-    secrets: cluster.keys,
-    flags,
-    environments,
-    enqueue: (key) => queue.add(key),
-    tenants: new Map(),
-    ruleLimits: ruleLimitsOf(config),
-    log,
-  };
+      },
+      metrics,
+    ),
+  );
 
   let synced = false;
   let resync: NodeJS.Timeout | null = null;
@@ -193,33 +194,15 @@ export async function startOperator(
         retryPeriodMs: config.LEASE_RETRY_PERIOD_MS,
       })
     : null;
-  if (elector) {
-    // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
+  // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
+  if (elector)
     elector.run({ started: lead, stopped: () => (options.onLeadershipLost ?? (() => process.exit(1)))() });
-  } else await lead();
+  else await lead();
   // A standing-by replica is ready too: it takes over when the leader's lease lapses.
   const ready = () => (elector ? !elector.leading || synced : synced);
 
-  const app: FastifyInstance = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  if (config.MANAGEMENT_JWT_SECRET || config.MANAGEMENT_JWKS_URL) {
-    const verify = createJwtVerifier({
-      issuer: config.MANAGEMENT_JWT_ISSUER!,
-      audience: config.MANAGEMENT_JWT_AUDIENCE!,
-      secret: config.MANAGEMENT_JWT_SECRET,
-      jwksUrl: config.MANAGEMENT_JWKS_URL,
-      tenantClaim: config.MANAGEMENT_TENANT_CLAIM,
-    });
-    managementRoutes(app, { pool, verify, flags });
-  }
-  app.get('/readyz', async (_request, reply) =>
-    ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
-  );
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  const app = buildOperatorApp({ config, pool, flags, metrics, ready });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
-
   return {
     url,
     queue,

@@ -10,9 +10,15 @@ import { loadConfig as loadEvaluatorConfig } from '../../evaluator/src/config.ts
 import { startEvaluator, type RunningEvaluator } from '../../evaluator/src/evaluator-service.ts';
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
 import { eventually } from '../../tests/support/eventually.ts';
-import { kubectl, kubectlJson, releaseNamespace } from '../../tests/support/kubectl.ts';
+import {
+  apiKeyInSecret,
+  kubectl,
+  kubectlJson,
+  releaseNamespace,
+  waitForCondition,
+} from '../../tests/support/kubectl.ts';
 import { databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
-import { loadConfig } from './config.ts';
+import { inProcessOperatorConfig } from './testing/in-process-config.ts';
 import { startOperator, type RunningOperator } from './operator-service.ts';
 
 // The operator against the real kube-apiserver, Postgres and Redis: kubectl apply in, rows, audit, Secrets,
@@ -35,31 +41,13 @@ const apply = async (manifest: string) => {
 const query = async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
   (await owner.query<T>(sql, values)).rows;
 /** The API key the operator wrote to the Environment's Secret. */
-async function apiKeyFromSecret(): Promise<string> {
-  const secret = await kubectlJson<{ data: { apiKey: string } }>([
-    'get',
-    'secret',
-    'production-checkout-service-api-key',
-    '-n',
-    namespace,
-  ]);
-  return Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
-}
+const apiKeyFromSecret = () => apiKeyInSecret('production-checkout-service-api-key', namespace);
 
 const tenantId = async () =>
   (await query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [namespace]))[0]!.id;
 
-async function waitReady(kind: string, name: string): Promise<void> {
-  const result = await kubectl([
-    'wait',
-    '--for=condition=Ready',
-    `${kind}/${name}`,
-    '-n',
-    namespace,
-    '--timeout=30s',
-  ]);
-  if (!result.ok) throw new Error(result.out);
-}
+const resource = <T>(name: string) => kubectlJson<T>(['get', name, '-n', namespace]);
+const waitReady = (kind: string, name: string) => waitForCondition(`${kind}/${name}`, namespace);
 
 beforeAll(async () => {
   await withAdmin((client) => client.query(`CREATE DATABASE ${databaseName}`));
@@ -70,15 +58,7 @@ beforeAll(async () => {
     invalidations.push(JSON.parse(raw) as InvalidationMessage),
   );
   expect((await kubectl(['create', 'namespace', namespace])).ok).toBe(true);
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl(databaseName),
-    REDIS_URL: redisUrl(),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LEADER_ELECTION: 'false',
-    LOG_LEVEL: 'silent',
-    WATCH_NAMESPACES: namespace,
-  });
+  const config = inProcessOperatorConfig(databaseUrl(databaseName), { WATCH_NAMESPACES: namespace });
   operator = await startOperator(config, pino({ level: 'silent' }));
   await owner.connect();
 }, 60_000);
@@ -163,14 +143,7 @@ describe('the operator', () => {
     const before = invalidations.filter((message) => message.tenantId === tenant).length;
     await apply(examples().replace('percentage: 25', 'percentage: 30'));
     await eventually(
-      () =>
-        kubectlJson<{ status?: { observedGeneration?: number } }>([
-          'get',
-          'ff',
-          'dark-mode',
-          '-n',
-          namespace,
-        ]),
+      () => resource<{ status?: { observedGeneration?: number } }>('ff/dark-mode'),
       (flag) => flag.status?.observedGeneration === 2,
     );
     await eventually(
@@ -302,13 +275,9 @@ describe('the operator', () => {
       [tenant],
     );
     expect(environmentAudit.map((row) => row.action)).toEqual(['create', 'delete', 'create']);
-    const status = await kubectlJson<{ status: { conditions: { type: string; status: string }[] } }>([
-      'get',
-      'environment',
-      'production',
-      '-n',
-      namespace,
-    ]);
+    const status = await resource<{ status: { conditions: { type: string; status: string }[] } }>(
+      'environment/production',
+    );
     expect(status.status.conditions).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]),
     );

@@ -33,3 +33,33 @@ export async function releaseNamespace(namespace: string): Promise<void> {
   await kubectl(['delete', 'featureflags,environments', '--all', '-n', namespace, '--wait=false']);
   await kubectl(['delete', 'namespace', namespace, '--wait=false']);
 }
+
+/** `kubectl wait --for=condition=…`; throws with kubectl's output when the condition does not come. */
+export async function waitForCondition(
+  resource: string,
+  namespace: string,
+  condition = 'Ready',
+  timeout = '60s',
+): Promise<void> {
+  const result = await kubectl([
+    'wait',
+    `--for=condition=${condition}`,
+    resource,
+    '-n',
+    namespace,
+    `--timeout=${timeout}`,
+  ]);
+  if (!result.ok) throw new Error(result.out);
+}
+
+/** The API key an Environment's Secret holds, decoded. */
+export async function apiKeyInSecret(secretName: string, namespace: string): Promise<string> {
+  const secret = await kubectlJson<{ data: { apiKey: string } }>([
+    'get',
+    'secret',
+    secretName,
+    '-n',
+    namespace,
+  ]);
+  return Buffer.from(secret.data.apiKey, 'base64').toString('utf8');
+}

@@ -1,8 +1,8 @@
 import { rolloutBucket } from '../hashing/buckets.ts';
 import { OperationBudgetExceeded } from '../rules/rule-node.ts';
 import { DEFAULT_OPERATION_BUDGET } from '../rules/rule-limits.ts';
-import type { CompiledFlag } from './prepare.ts';
-import type { ErrorCode, EvaluationContext, EvaluationOptions, EvaluationResult, Reason } from './types.ts';
+import type { CompiledFlag, ResolvingReason } from './prepare.ts';
+import type { ErrorCode, EvaluationContext, EvaluationOptions, EvaluationResult } from './types.ts';
 
 const TARGETING_KEY = 'targetingKey';
 
@@ -19,18 +19,18 @@ export function flagNotFound(key: string): EvaluationResult {
   return errorResult(key, 'FLAG_NOT_FOUND', `flag "${key}" was not found`);
 }
 
-function resolved(flag: CompiledFlag, variant: string | null, reason: Reason): EvaluationResult {
-  const { key, variants, metadata } = flag.config;
-  if (variant === null) return { key, reason: 'DEFAULT', metadata };
-  if (!Object.hasOwn(variants, variant)) {
-    return errorResult(
-      key,
-      'GENERAL',
-      `targeting chose "${variant}", which is not a variant of "${key}"`,
-      metadata,
-    );
-  }
-  return { key, value: variants[variant]!, variant, reason, metadata };
+/** The prepared, frozen result for a resolved variant; an error when targeting names a variant that is not one. */
+function resolved(flag: CompiledFlag, variant: string | null, reason: ResolvingReason): EvaluationResult {
+  if (variant === null) return flag.codeDefault;
+  const result = flag.resolved[reason].get(variant);
+  if (result) return result;
+  const { key, metadata } = flag.config;
+  return errorResult(
+    key,
+    'GENERAL',
+    `targeting chose "${variant}", which is not a variant of "${key}"`,
+    metadata,
+  );
 }
 
 function bucketValue(context: EvaluationContext, attribute: string): string | null {
@@ -76,8 +76,9 @@ function evaluateEnabled(
 }
 
 /**
- * Evaluates one flag for one context. Results are frozen and may be shared between calls. Order: DISABLED, then targeting (a null result falls through), then the
+ * Evaluates one flag for one context. Order: DISABLED, then targeting (a null result falls through), then the
  * percentage rollout, then the default variant. Never throws: any failure comes back as an ERROR result.
+ * Every result but an error is the flag's prepared one: frozen, shared between calls, allocated once.
  */
 export function evaluate(
   flag: CompiledFlag,

@@ -3,7 +3,7 @@ import { DEFAULT_RULE_LIMITS, type RuleLimits } from '../rules/rule-limits.ts';
 import { deepFreeze } from '../spec/json.ts';
 import type { EvaluationResult, FlagConfig, Reason } from './types.ts';
 
-type ResolvingReason = Extract<Reason, 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT'>;
+export type ResolvingReason = Extract<Reason, 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT'>;
 const RESOLVING_REASONS: readonly ResolvingReason[] = ['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT'];
 
 /**

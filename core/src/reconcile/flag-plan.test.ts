@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { planApiKeys, planFlag } from './flag-plan.ts';
+import { planApiKeys } from './environment-decision.ts';
+import { planFlag } from './flag-plan.ts';
 
 const resource = { uid: 'u1', name: 'dark-mode', generation: 2, spec: { rollout: { percentage: 5 } } };
 const environments = [
@@ -51,7 +52,7 @@ describe('planFlag', () => {
   it('reports a key held by another resource as a conflict, and an invalid spec with its issues', () => {
     expect(
       planFlag(resource, environments, { generation: 1, sourceUid: 'other', spec: {}, environmentIds: [] }),
-    ).toEqual({ kind: 'conflict', key: 'dark-mode' });
+    ).toEqual({ kind: 'conflict', key: 'dark-mode', holder: null });
     expect(
       planFlag({ ...resource, spec: { rollout: { percentage: 101 } } }, environments, null),
     ).toMatchObject({ kind: 'invalid', issues: [{ field: 'spec.rollout.percentage' }] });

@@ -11,6 +11,28 @@ export interface FlagResource {
   name: string;
   generation: number;
   spec: unknown;
+  /** RFC 3339; absent, the resource counts as the newest. */
+  creationTimestamp?: string;
+}
+
+/** Another FeatureFlag of the namespace: the one whose row holds the key, when it is not this one. */
+export type KeyHolder = Pick<FlagResource, 'name' | 'creationTimestamp'>;
+
+/**
+ * Whether `a` is older than `b`: created earlier, or in the same second (the API server's resolution) with the
+ * name that sorts first. Of two FeatureFlags claiming one key, the older keeps it.
+ */
+export function isOlder(a: KeyHolder, b: KeyHolder): boolean {
+  const [at, bt] = [Date.parse(a.creationTimestamp ?? ''), Date.parse(b.creationTimestamp ?? '')];
+  if (at !== bt) return Number.isNaN(bt) || at < bt;
+  return a.name < b.name;
+}
+
+/** The key a FeatureFlag serves under: `spec.key`, or its name. Read before validation, to find the stored row. */
+export function flagKey(resource: Pick<FlagResource, 'name' | 'spec'>): string {
+  const { spec } = resource;
+  const key = typeof spec === 'object' && spec !== null ? (spec as { key?: unknown }).key : undefined;
+  return typeof key === 'string' ? key : resource.name;
 }
 
 /** What Postgres holds for the flag's key, if anything. */
@@ -29,7 +51,8 @@ export interface EnvironmentRef {
 
 export type FlagPlan =
   | { kind: 'invalid'; issues: SpecIssue[] }
-  | { kind: 'conflict'; key: string }
+  /** `holder`: the FeatureFlag keeping the key, when the cluster shows which one. */
+  | { kind: 'conflict'; key: string; holder: string | null }
   | { kind: 'unchanged'; key: string }
   | {
       kind: 'write';
@@ -38,7 +61,18 @@ export type FlagPlan =
       configs: { environmentId: string; config: FlagConfig }[];
       /** Set when the generation changed: one audit row per generation change, none for derived changes. */
       audit: { action: 'create' | 'update'; before: unknown; after: FeatureFlagSpec } | null;
+      /** A younger FeatureFlag whose row this one takes the key from: it is to be told (KeyConflict). */
+      displaces: string | null;
     };
+
+export interface PlanOptions {
+  limits?: RuleLimits;
+  /**
+   * The FeatureFlag holding the stored row when that row is another resource's (null: none in the cluster any
+   * more). The older of the two keeps the key.
+   */
+  holder?: KeyHolder | null;
+}
 
 /**
  * Decides what reconciling a FeatureFlag must write, from the resource, the namespace's environments and the
@@ -49,29 +83,32 @@ export function planFlag(
   resource: FlagResource,
   environments: readonly EnvironmentRef[],
   stored: StoredFlag | null,
-  limits: RuleLimits = DEFAULT_RULE_LIMITS,
+  options: PlanOptions = {},
 ): FlagPlan {
   const validated = validateFeatureFlagSpec(resource.spec);
   if (!validated.ok) return { kind: 'invalid', issues: validated.issues };
   const spec = validated.value;
-  const refused = ruleIssues(spec, limits);
+  const refused = ruleIssues(spec, options.limits ?? DEFAULT_RULE_LIMITS);
   if (refused.length > 0) return { kind: 'invalid', issues: refused };
-  const key = spec.key ?? resource.name;
-  if (stored && stored.sourceUid !== null && stored.sourceUid !== resource.uid)
-    return { kind: 'conflict', key };
+  const key = flagKey(resource);
+  const takenFrom = stored && stored.sourceUid !== null && stored.sourceUid !== resource.uid;
+  // Unknown holder (undefined): the key stays where it is. No holder left in the cluster (null): it is free.
+  const { holder } = options;
+  if (takenFrom && holder !== null && (holder === undefined || !isOlder(resource, holder)))
+    return { kind: 'conflict', key, holder: holder?.name ?? null };
 
   const sameEnvironments =
     stored !== null &&
     stored.environmentIds.length === environments.length &&
     environments.every((environment) => stored.environmentIds.includes(environment.id));
-  if (stored && stored.generation === resource.generation && sameEnvironments)
+  if (stored && !takenFrom && stored.generation === resource.generation && sameEnvironments)
     return { kind: 'unchanged', key };
 
   const configs = environments.map((environment) => ({
     environmentId: environment.id,
     config: resolveFlagConfig({ key, spec }, environment.key),
   }));
-  const generationChanged = !stored || stored.generation !== resource.generation;
+  const generationChanged = !stored || takenFrom || stored.generation !== resource.generation;
   const audit = generationChanged
     ? {
         action: stored ? ('update' as const) : ('create' as const),
@@ -79,17 +116,12 @@ export function planFlag(
         after: spec,
       }
     : null;
-  return { kind: 'write', key, spec, configs, audit };
-}
-
-/** The API keys to create and to revoke so that the stored keys match the Environment's spec. */
-export function planApiKeys(
-  wanted: readonly string[],
-  stored: readonly { id: string; name: string }[],
-): { create: string[]; revoke: string[] } {
-  const storedNames = new Set(stored.map((key) => key.name));
   return {
-    create: wanted.filter((name) => !storedNames.has(name)),
-    revoke: stored.filter((key) => !wanted.includes(key.name)).map((key) => key.id),
+    kind: 'write',
+    key,
+    spec,
+    configs,
+    audit,
+    displaces: takenFrom ? (options.holder?.name ?? null) : null,
   };
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { admissionIssues, issuePath } from './admission-check.ts';
+import { ENVIRONMENT_RULES } from './admission-rules.ts';
 
 const apiKeyNameSchema = z
   .string()
+  .max(63, 'must be a DNS label: lower-case letters, digits and "-", at most 63')
   .regex(
     /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
     'must be a DNS label: lower-case letters, digits and "-", at most 63',
@@ -19,16 +22,8 @@ export const environmentSpecSchema = z
       .describe('API keys for workloads evaluating flags in this environment.'),
   })
   .superRefine((spec, ctx) => {
-    const seen = new Set<string>();
-    spec.apiKeys.forEach((key, index) => {
-      if (seen.has(key.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['apiKeys', index, 'name'],
-          message: `"${key.name}" is listed twice`,
-        });
-      seen.add(key.name);
-    });
+    for (const issue of admissionIssues(ENVIRONMENT_RULES, spec))
+      ctx.addIssue({ code: 'custom', path: issuePath(issue.field), message: issue.message });
   });
 
 export type EnvironmentSpec = z.output<typeof environmentSpecSchema>;

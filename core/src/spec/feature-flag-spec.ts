@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isJsonObject } from './json.ts';
+import { admissionIssues, issuePath } from './admission-check.ts';
+import { FEATURE_FLAG_RULES } from './admission-rules.ts';
 
 export const FLAG_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const IMPLIED_BOOLEAN_VARIANTS = Object.freeze({ on: true, off: false });
@@ -99,71 +100,10 @@ const featureFlagSpecShape = z.strictObject({
     .describe('Overrides by Environment name.'),
 });
 
-type Issue = { path: (string | number)[]; message: string };
-
-function valueType(value: unknown): string {
-  return isJsonObject(value) ? 'object' : typeof value;
-}
-
-type Spec = z.infer<typeof featureFlagSpecShape>;
-type PartialRollout = Partial<Spec['rollout'] & object>;
-
-/**
- * Cross-field rules: the ones the CRD expresses as CEL. zod runs refinements even when a field already failed
- * its own check, so every access here tolerates values of the wrong shape.
- */
-function crossFieldIssues(spec: Spec): Issue[] {
-  const issues: Issue[] = [];
-  const explicit = isJsonObject(spec.variants);
-  const variants: Record<string, unknown> = explicit ? spec.variants! : IMPLIED_BOOLEAN_VARIANTS;
-  const names = Object.keys(variants);
-  const known = `one of: ${names.join(', ')}`;
-  if (explicit && names.length === 0)
-    issues.push({ path: ['variants'], message: 'must name at least one variant' });
-
-  const types = new Set(Object.values(variants).map(valueType));
-  if (types.size > 1) {
-    issues.push({
-      path: ['variants'],
-      message: `all variants must have one type, found ${[...types].sort().join(' and ')}`,
-    });
-  }
-  const checkVariant = (name: unknown, path: (string | number)[]) => {
-    if (typeof name === 'string' && !Object.hasOwn(variants, name))
-      issues.push({ path, message: `"${name}" is not a variant (${known})` });
-  };
-  const needsVariant = (rollout: PartialRollout, path: (string | number)[]) => {
-    if (rollout.variant === undefined && !Object.hasOwn(variants, 'on')) {
-      issues.push({
-        path: [...path, 'variant'],
-        message: `is required when no variant is named "on" (${known})`,
-      });
-    }
-  };
-  const base: PartialRollout | undefined = isJsonObject(spec.rollout) ? spec.rollout : undefined;
-  checkVariant(spec.defaultVariant, ['defaultVariant']);
-  checkVariant(base?.variant, ['rollout', 'variant']);
-  if (base) needsVariant(base, ['rollout']);
-  for (const [env, override] of Object.entries(isJsonObject(spec.environments) ? spec.environments! : {})) {
-    if (!isJsonObject(override)) continue;
-    const path = ['environments', env];
-    checkVariant(override.defaultVariant, [...path, 'defaultVariant']);
-    const rollout: PartialRollout | undefined = isJsonObject(override.rollout) ? override.rollout : undefined;
-    checkVariant(rollout?.variant, [...path, 'rollout', 'variant']);
-    if (rollout && !base) {
-      if (rollout.percentage === undefined)
-        issues.push({
-          path: [...path, 'rollout', 'percentage'],
-          message: 'is required: the flag has no base rollout',
-        });
-      needsVariant(rollout, [...path, 'rollout']);
-    }
-  }
-  return issues;
-}
-
+/** The cross-field rules, the same CEL the API server runs (admission-rules.ts), as zod issues. */
 export const featureFlagSpecSchema = featureFlagSpecShape.superRefine((spec, ctx) => {
-  for (const issue of crossFieldIssues(spec)) ctx.addIssue({ code: 'custom', ...issue });
+  for (const issue of admissionIssues(FEATURE_FLAG_RULES, spec))
+    ctx.addIssue({ code: 'custom', path: issuePath(issue.field), message: issue.message });
 });
 
 export type FeatureFlagSpec = z.output<typeof featureFlagSpecSchema>;

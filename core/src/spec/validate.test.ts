@@ -73,7 +73,7 @@ describe('validateFeatureFlagSpec', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(formatIssues(result.issues)).toBe(
-        'spec.rollout.percentage: must be between 0 and 100; spec.defaultVariant: "b" is not a variant (one of: a)',
+        'spec.rollout.percentage: must be between 0 and 100; spec.defaultVariant: "b" is not one of spec.variants',
       );
     }
   });
@@ -90,8 +90,8 @@ describe('validateEnvironmentSpec', () => {
   it('refuses duplicate and malformed key names', () => {
     const result = validateEnvironmentSpec({ apiKeys: [{ name: 'a' }, { name: 'a' }, { name: 'Bad_Name' }] });
     expect(result.ok ? [] : result.issues.map((issue) => issue.field).sort()).toEqual([
-      'spec.apiKeys.1.name',
-      'spec.apiKeys.2.name',
+      'spec.apiKeys',
+      'spec.apiKeys[2].name',
     ]);
   });
 });

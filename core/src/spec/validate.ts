@@ -2,12 +2,18 @@ import type { z } from 'zod';
 import { environmentSpecSchema, type EnvironmentSpec } from './environment-spec.ts';
 import { featureFlagSpecSchema, type FeatureFlagSpec } from './feature-flag-spec.ts';
 
-/** One problem with a manifest, naming the field the way `kubectl explain` does: `spec.rollout.percentage`. */
+/**
+ * One problem with a manifest, naming the field the way the API server does: `spec.rollout.percentage`,
+ * `spec.apiKeys[0].name`.
+ */
 export type SpecIssue = { field: string; message: string };
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: SpecIssue[] };
 
 function fieldName(path: readonly PropertyKey[]): string {
-  return ['spec', ...path.map(String)].join('.');
+  return path.reduce<string>(
+    (name, step) => (typeof step === 'number' ? `${name}[${step}]` : `${name}.${String(step)}`),
+    'spec',
+  );
 }
 
 function validate<T>(schema: z.ZodType<T>, input: unknown): Validated<T> {

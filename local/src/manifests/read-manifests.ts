@@ -1,16 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import {
-  ENVIRONMENTS,
-  FEATURE_FLAGS,
-  formatIssues,
-  GROUP,
-  validateEnvironmentSpec,
-  validateFeatureFlagSpec,
-  VERSION,
-  type Validated,
-} from '../../../core/src/index.ts';
+import { formatIssues, GROUP, isOurKind, resourceIssues, VERSION } from '../../../core/src/index.ts';
 
 /** One FeatureFlag or Environment as a manifest declares it. */
 export interface DeclaredResource {
@@ -34,16 +25,13 @@ export interface ManifestReading {
 }
 
 const API_VERSION = `${GROUP}/${VERSION}`;
-const KINDS = new Map<string, (spec: unknown) => Validated<unknown>>([
-  [FEATURE_FLAGS.kind, validateFeatureFlagSpec],
-  [ENVIRONMENTS.kind, validateEnvironmentSpec],
-]);
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * Reads every `.yaml`, `.yml` and `.json` file under `directory` (multi-document YAML included) and keeps our
- * kinds; other kinds (a Namespace, say) are ignored, as a cluster would hold them elsewhere. A resource whose
- * spec the CRD would refuse is reported and left out.
+ * kinds; other kinds (a Namespace, say) are ignored, as a cluster would hold them elsewhere. YAML is read as
+ * kubectl reads it (YAML 1.1: `y`, `yes` and `on` are booleans). A resource the API server would refuse (its
+ * name, namespace or spec; core's resourceIssues) is reported and left out, and so is a document that names our
+ * group with a kind or version it does not serve, or our kinds in another group: kubectl fails on those too.
  */
 export async function readManifests(directory: string): Promise<ManifestReading> {
   const reading: ManifestReading = { resources: [], unreadable: new Set(), problems: [], refused: new Set() };
@@ -63,7 +51,7 @@ export async function readManifests(directory: string): Promise<ManifestReading>
         reading.problems.push(`${name}: the file is empty; what it declared stays as it was`);
         continue;
       }
-      documents = parseAllDocuments(text);
+      documents = parseAllDocuments(text, { version: '1.1' });
     } catch (error) {
       reading.unreadable.add(name);
       reading.problems.push(`${name}: ${(error as Error).message}`);
@@ -93,27 +81,31 @@ export async function readManifests(directory: string): Promise<ManifestReading>
 function declaredResource(value: unknown, file: string, reading: ManifestReading): DeclaredResource | null {
   if (!value || typeof value !== 'object') return null;
   const { apiVersion, kind, metadata, spec } = value as Record<string, unknown>;
-  const validate = typeof kind === 'string' ? KINDS.get(kind) : undefined;
-  if (apiVersion !== API_VERSION || !validate) return null;
+  const ours = typeof apiVersion === 'string' && apiVersion.split('/')[0] === GROUP;
+  if (!ours && !isOurKind(kind)) return null; // another kind of resource, held elsewhere in a cluster
+  if (apiVersion !== API_VERSION || !isOurKind(kind)) {
+    reading.problems.push(
+      `${file}: no matches for kind "${String(kind)}" in version "${String(apiVersion)}"`,
+    );
+    return null;
+  }
   const meta = (metadata ?? {}) as Record<string, unknown>;
   const name = meta.name;
   const namespace = meta.namespace ?? 'default';
-  const where = `${file}: ${kind} ${String(namespace)}/${String(name)}`;
-  if (
-    typeof name !== 'string' ||
-    !NAME.test(name) ||
-    typeof namespace !== 'string' ||
-    !NAME.test(namespace)
-  ) {
-    reading.problems.push(`${where}: metadata.name and metadata.namespace must be DNS labels`);
-    return null;
-  }
-  const validated = validate(spec);
-  if (!validated.ok) {
-    reading.problems.push(`${where}: ${formatIssues(validated.issues)}`);
-    reading.refused.add(`${kind}/${namespace}/${name}`);
+  const issues = resourceIssues(kind, { name, namespace, spec });
+  if (issues.length > 0) {
+    reading.problems.push(`${file}: ${kind} ${String(namespace)}/${String(name)}: ${formatIssues(issues)}`);
+    if (typeof name === 'string' && typeof namespace === 'string')
+      reading.refused.add(`${kind}/${namespace}/${name}`);
     return null;
   }
   const labels = (meta.labels ?? {}) as Record<string, string>;
-  return { kind: kind as string, namespace, name, spec: spec as Record<string, unknown>, labels, file };
+  return {
+    kind,
+    namespace: namespace as string,
+    name: name as string,
+    spec: spec as Record<string, unknown>,
+    labels,
+    file,
+  };
 }

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { pino } from 'pino';
-import { redisUrl } from '../../../tests/support/evaluator-harness.ts';
-import { kubectl, releaseNamespace } from '../../../tests/support/kubectl.ts';
+import { kubectl, releaseNamespace, waitForCondition } from '../../../tests/support/kubectl.ts';
 import { databaseUrl, withAdmin } from '../../../tests/support/test-database.ts';
-import { loadConfig } from '../config.ts';
+import { inProcessOperatorConfig } from '../testing/in-process-config.ts';
 import { startOperator, type RunningOperator } from '../operator-service.ts';
 
 // The management API of a running operator: JWTs, tenant scoping, the audit log and its verification.
@@ -49,13 +48,7 @@ spec: { rollout: { percentage: 10 } }
 
 beforeAll(async () => {
   await withAdmin((client) => client.query(`CREATE DATABASE ${databaseName}`));
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl(databaseName),
-    REDIS_URL: redisUrl(),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LEADER_ELECTION: 'false',
-    LOG_LEVEL: 'silent',
+  const config = inProcessOperatorConfig(databaseUrl(databaseName), {
     MANAGEMENT_JWT_SECRET: secret,
     MANAGEMENT_JWT_ISSUER: issuer,
     MANAGEMENT_JWT_AUDIENCE: audience,
@@ -65,18 +58,7 @@ beforeAll(async () => {
   for (const namespace of [shop, bank]) {
     expect((await kubectl(['create', 'namespace', namespace])).ok).toBe(true);
     expect((await kubectl(['apply', '-f', '-'], manifests(namespace))).ok).toBe(true);
-    expect(
-      (
-        await kubectl([
-          'wait',
-          '--for=condition=Ready',
-          'featureflag/banner',
-          '-n',
-          namespace,
-          '--timeout=30s',
-        ])
-      ).ok,
-    ).toBe(true);
+    await waitForCondition('featureflag/banner', namespace);
   }
 }, 60_000);
 

@@ -1,13 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function runningQueue(process: (key: string) => Promise<void>, options: WorkQueueOptions): WorkQueue {
+  const queue = new WorkQueue(options);
+  queue.run(process);
+  return queue;
+}
 
 describe('WorkQueue', () => {
   it('never runs one key twice at once, and runs it again when it was added meanwhile', async () => {
     const log: string[] = [];
     let release!: () => void;
-    const queue = new WorkQueue(
+    const queue = runningQueue(
       async (key) => {
         log.push(`start ${key}`);
         if (log.length === 1) await new Promise<void>((resolve) => (release = resolve));
@@ -26,9 +32,22 @@ describe('WorkQueue', () => {
     expect(log).toEqual(['start a', 'end a', 'start a', 'end a']);
   });
 
+  it('holds keys added before it runs, then hands them over in order', async () => {
+    const seen: string[] = [];
+    const queue = new WorkQueue({ concurrency: 1 });
+    queue.add('a');
+    queue.add('b');
+    await tick();
+    expect(queue.depth).toBe(2);
+    queue.run(async (key) => void seen.push(key));
+    await queue.whenIdle();
+    expect(seen).toEqual(['a', 'b']);
+    expect(() => queue.run(async () => {})).toThrow('already running');
+  });
+
   it('de-duplicates keys while they wait', async () => {
     const seen: string[] = [];
-    const queue = new WorkQueue(async (key) => void seen.push(key), { concurrency: 1 });
+    const queue = runningQueue(async (key) => void seen.push(key), { concurrency: 1 });
     for (const key of ['a', 'b', 'c', 'b', 'c', 'b']) queue.add(key);
     await queue.whenIdle();
     expect(seen).toEqual(['a', 'b', 'c']);
@@ -37,7 +56,7 @@ describe('WorkQueue', () => {
   it('runs different keys in parallel up to the limit', async () => {
     let running = 0;
     let peak = 0;
-    const queue = new WorkQueue(
+    const queue = runningQueue(
       async () => {
         peak = Math.max(peak, ++running);
         await tick(5);
@@ -53,7 +72,7 @@ describe('WorkQueue', () => {
   it('retries a failing key with growing delays until it succeeds', async () => {
     const attempts: number[] = [];
     const started = Date.now();
-    const queue = new WorkQueue(
+    const queue = runningQueue(
       async () => {
         attempts.push(Date.now() - started);
         if (attempts.length < 4) throw new Error('database unavailable');

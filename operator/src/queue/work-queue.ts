@@ -1,7 +1,8 @@
 /**
  * A keyed work queue, controller-runtime's contract: one reconcile in flight per key, keys de-duplicated while
  * waiting, a key added during its own reconcile runs once more afterwards, failures retried with per-key
- * exponential backoff, different keys in parallel up to `concurrency`.
+ * exponential backoff, different keys in parallel up to `concurrency`. Keys added before `run` wait for it, so
+ * the queue can be built (and watches fill it) before the reconcilers it hands keys to exist.
  */
 export interface WorkQueueOptions {
   concurrency: number;
@@ -11,7 +12,7 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  readonly #process: (key: string) => Promise<void>;
+  #process: ((key: string) => Promise<void>) | null = null;
   readonly #options: Required<WorkQueueOptions>;
   #waiting = new Set<string>();
   #order: string[] = [];
@@ -23,9 +24,15 @@ export class WorkQueue {
   #stopped = false;
   #idle: (() => void)[] = [];
 
-  constructor(process: (key: string) => Promise<void>, options: WorkQueueOptions) {
-    this.#process = process;
+  constructor(options: WorkQueueOptions) {
     this.#options = { baseDelayMs: 100, maxDelayMs: 60_000, onError: () => {}, ...options };
+  }
+
+  /** Starts handing keys to `process`; called once. */
+  run(process: (key: string) => Promise<void>): void {
+    if (this.#process) throw new Error('the work queue is already running');
+    this.#process = process;
+    this.#pump();
   }
 
   get depth(): number {
@@ -74,7 +81,7 @@ export class WorkQueue {
   }
 
   #pump(): void {
-    while (this.#running < this.#options.concurrency && this.#order.length > 0) {
+    while (this.#process && this.#running < this.#options.concurrency && this.#order.length > 0) {
       const key = this.#order.shift()!;
       if (!this.#waiting.delete(key)) continue;
       this.#running++;
@@ -85,7 +92,7 @@ export class WorkQueue {
 
   async #run(key: string): Promise<void> {
     try {
-      await this.#process(key);
+      await this.#process!(key);
       this.#failures.delete(key);
     } catch (error) {
       const attempt = (this.#failures.get(key) ?? 0) + 1;

@@ -1,33 +1,42 @@
 import {
+  decideFlag,
   FEATURE_FLAGS,
-  formatIssues,
-  isJsonObject,
-  planFlag,
-  type InvalidationMessage,
+  flagKey,
+  type EnvironmentRef,
+  type FlagDecision,
+  type KeyHolder,
   type PropagationTarget,
 } from '../../../core/src/index.ts';
-import { archiveFlag, listEnvironments, readFlag, writeFlag } from '../../../db/src/operator-writes.ts';
-import { withTenant } from '../../../db/src/tenant-scope.ts';
-import { withClient } from '../../../db/src/with-client.ts';
+import { KeyTakenError, type TenantStore } from '../../../db/src/operator-store.ts';
+import type { ResourceCache } from '../cluster/cluster.ts';
 import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
-  database,
-  DatabaseUnavailableError,
   hasFinalizer,
+  invalidations,
   isDeleting,
-  reportDatabaseUnavailable,
-  tenantOf,
-  updateStatus,
+  recordEvent,
+  reportStatus,
+  storeStep,
   withFinalizer,
   withoutFinalizer,
   type ReconcileDeps,
 } from './reconcile-deps.ts';
 
-const { plural } = FEATURE_FLAGS;
+const { kind, plural } = FEATURE_FLAGS;
+
+/** What one transaction decided and wrote. */
+interface FlagOutcome {
+  tenantId: string;
+  decision: FlagDecision;
+  environments: readonly EnvironmentRef[];
+  /** New revision per environment the write touched. */
+  revisions: ReadonlyMap<string, number>;
+}
 
 /**
- * FeatureFlag: gather (the resource, the namespace's environments, the stored row) → decide (core's planFlag)
- * → act (one transaction: flag, configs, revision bumps, audit row; then the invalidations) → status and Event.
+ * FeatureFlag: gather (the resource, the namespace's environments, the stored row and who holds it) → decide
+ * (core's decideFlag) → act (one transaction: flag, configs, revision bumps, audit row; then the
+ * invalidations, the status and the Event).
  */
 export async function reconcileFeatureFlag(
   deps: ReconcileDeps,
@@ -38,165 +47,122 @@ export async function reconcileFeatureFlag(
   if (!cached) return;
   if (isDeleting(cached)) return finalize(deps, cached);
   const resource = await withFinalizer(deps, plural, cached);
-  const spec = resource.spec;
-  const key = isJsonObject(spec) && typeof spec.key === 'string' ? spec.key : name;
-
-  let messages: InvalidationMessage[] = [];
-  let outcome: {
-    state: 'invalid' | 'conflict' | 'unchanged' | 'written';
-    detail: string;
-    revisions: { name: string; revision: number }[];
-    /** Environment ids by name, as the transaction saw them. */
-    ids?: Map<string, string>;
-  };
-  try {
-    outcome = await database(() =>
-      withClient(deps.pool, async (client) => {
-        const tenantId = await tenantOf(deps, client, namespace);
-        return withTenant(client, tenantId, async (scoped) => {
-          const environments = await listEnvironments(scoped, tenantId);
-          const stored = await readFlag(scoped, tenantId, key);
-          const plan = planFlag(
-            { uid: resource.metadata.uid, name, generation: resource.metadata.generation, spec },
-            environments,
-            stored,
-            deps.ruleLimits,
-          );
-          const names = new Map(environments.map((environment) => [environment.id, environment.key]));
-          if (plan.kind === 'invalid')
-            return { state: 'invalid' as const, detail: formatIssues(plan.issues), revisions: [] };
-          if (plan.kind === 'conflict')
-            return {
-              state: 'conflict' as const,
-              detail: `key "${plan.key}" belongs to another FeatureFlag in this namespace`,
-              revisions: [],
-            };
-          const ids = new Map(environments.map((environment) => [environment.key, environment.id]));
-          if (plan.kind === 'unchanged')
-            return { state: 'unchanged' as const, detail: 'up to date', revisions: [], ids };
-          const revisions = await writeFlag(
-            scoped,
-            {
-              tenantId,
-              name,
-              uid: resource.metadata.uid,
-              generation: resource.metadata.generation,
-              actor: lastSpecManager(resource),
-              storedId: stored?.id ?? null,
-              storedEnvironmentIds: stored?.environmentIds ?? [],
-            },
-            plan,
-          );
-          messages = [...revisions].map(([environmentId, revision]) => ({
-            tenantId,
-            environmentId,
-            revision,
-          }));
-          return {
-            state: 'written' as const,
-            detail: `generation ${resource.metadata.generation} written to ${plan.configs.length} environment(s)`,
-            revisions: plan.configs.map((config) => ({
-              name: names.get(config.environmentId)!,
-              revision: revisions.get(config.environmentId)!,
-            })),
-            ids,
-          };
-        });
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof DatabaseUnavailableError)) throw error;
-    await reportDatabaseUnavailable(deps, plural, resource, error);
-    throw error;
-  }
-  await deps.publisher.publish(messages);
-
-  if (outcome.state === 'invalid' || outcome.state === 'conflict') {
-    const reason = outcome.state === 'invalid' ? 'InvalidSpec' : 'KeyConflict';
-    await updateStatus(deps, plural, resource, [
-      { type: 'Synced', status: 'False', reason, message: outcome.detail },
-      { type: 'Ready', status: 'False', reason, message: outcome.detail },
-    ]);
-    void deps.events.record(resource, 'Warning', reason, outcome.detail);
-    return;
-  }
-  const extra =
-    outcome.state === 'written'
-      ? { environments: outcome.revisions.sort((a, b) => a.name.localeCompare(b.name)) }
-      : {};
-  const targets = deps.propagation ? propagationTargets(resource, outcome) : null;
-  await updateStatus(
-    deps,
-    plural,
-    resource,
-    [
-      { type: 'Synced', status: 'True', reason: 'Synced', message: outcome.detail },
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'Synced',
-        message: 'written to Postgres and announced to evaluators',
-      },
-      ...(targets ? [PROPAGATING] : []),
-    ],
-    extra,
+  const outcome = await storeStep(deps, plural, resource, (store) =>
+    // Two FeatureFlags claiming one key at once: the second to commit sees the first's row on its one retry.
+    retryOnce(KeyTakenError, () =>
+      store.inTenant(namespace, (tenant) => decideAndWrite(deps, tenant, resource)),
+    ),
   );
-  if (targets)
-    deps.propagation!.track({
-      key: resourceKey(FEATURE_FLAGS.kind, resource.metadata.namespace, resource.metadata.name),
-      namespace: resource.metadata.namespace,
-      name: resource.metadata.name,
-      generation: resource.metadata.generation,
-      targets,
-    });
-  if (outcome.state === 'written') void deps.events.record(resource, 'Normal', 'Synced', outcome.detail);
+  await act(deps, resource, outcome);
 }
 
-const PROPAGATING = {
-  type: 'Propagated',
-  status: 'False',
-  reason: 'Propagating',
-  message: 'waiting for every live evaluator to serve this generation',
-} as const;
+async function decideAndWrite(
+  deps: ReconcileDeps,
+  store: TenantStore,
+  resource: CustomResource,
+): Promise<FlagOutcome> {
+  const { uid, name, namespace, generation, creationTimestamp } = resource.metadata;
+  const environments = await store.environments();
+  const stored = await store.readFlag(flagKey({ name, spec: resource.spec }));
+  const decision = decideFlag({
+    resource: {
+      uid,
+      name,
+      generation,
+      spec: resource.spec,
+      creationTimestamp: creationTimestamp && new Date(creationTimestamp).toISOString(),
+      status: resource.status,
+    },
+    environments,
+    stored,
+    holder:
+      stored?.sourceUid && stored.sourceUid !== uid
+        ? keyHolder(deps.flags, namespace, stored.sourceUid)
+        : undefined,
+    limits: deps.ruleLimits,
+    propagation: deps.propagation !== undefined,
+  });
+  if (decision.kind !== 'write')
+    return { tenantId: store.tenantId, decision, environments, revisions: new Map() };
+  const revisions = await store.writeFlag(
+    {
+      name,
+      uid,
+      generation,
+      actor: lastSpecManager(resource),
+      storedId: stored?.id ?? null,
+      storedEnvironmentIds: stored?.environmentIds ?? [],
+    },
+    decision.plan,
+  );
+  return { tenantId: store.tenantId, decision, environments, revisions };
+}
+
+/** The FeatureFlag whose uid holds the stored row: null when none of the namespace's has it any more. */
+function keyHolder(flags: ResourceCache, namespace: string, uid: string): KeyHolder | null {
+  const holder = flags.list(namespace).find((flag) => flag.metadata.uid === uid);
+  if (!holder) return null;
+  const created = holder.metadata.creationTimestamp;
+  return { name: holder.metadata.name, creationTimestamp: created && new Date(created).toISOString() };
+}
+
+async function act(deps: ReconcileDeps, resource: CustomResource, outcome: FlagOutcome): Promise<void> {
+  const { decision } = outcome;
+  const { namespace, name, generation } = resource.metadata;
+  await deps.publisher.publish(invalidations(outcome.tenantId, outcome.revisions));
+  const names = new Map(outcome.environments.map((environment) => [environment.id, environment.key]));
+  const written =
+    decision.kind === 'write'
+      ? [...outcome.revisions]
+          .filter(([id]) => decision.plan.configs.some((config) => config.environmentId === id))
+          .map(([id, revision]) => ({ name: names.get(id)!, revision }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+      : null;
+  await reportStatus(deps, plural, resource, decision.conditions, written ? { environments: written } : {});
+  recordEvent(deps, resource, decision.kind === 'unchanged' ? null : decision.event);
+  if (decision.kind === 'write' && decision.plan.displaces)
+    deps.enqueue(resourceKey(kind, namespace, decision.plan.displaces));
+
+  const shown =
+    decision.kind === 'unchanged' && decision.trackFromStatus ? statusEnvironments(resource) : null;
+  const revisions = written ?? shown;
+  if (!deps.propagation || !revisions) return;
+  const ids = new Map(outcome.environments.map((environment) => [environment.key, environment.id]));
+  const targets: PropagationTarget[] = revisions.flatMap(({ name: environment, revision }) => {
+    const environmentId = ids.get(environment);
+    return environmentId ? [{ environmentId, revision }] : [];
+  });
+  deps.propagation.track({ key: resourceKey(kind, namespace, name), namespace, name, generation, targets });
+}
+
+const statusEnvironments = (resource: CustomResource) =>
+  (resource.status?.environments ?? []) as { name: string; revision: number }[];
 
 /**
- * The environment revisions this generation lives in, when its propagation is still to be confirmed: just
- * written, or unchanged but not yet reported Propagated (after an operator restart, say).
+ * Deletion: archive the flag (its row stays for the audit trail), announce it, wake the FeatureFlags that
+ * wanted its key, then let the resource go.
  */
-function propagationTargets(
-  resource: CustomResource,
-  outcome: { state: string; revisions: { name: string; revision: number }[]; ids?: Map<string, string> },
-): PropagationTarget[] | null {
-  const { generation } = resource.metadata;
-  let revisions = outcome.revisions;
-  if (outcome.state === 'unchanged') {
-    const propagated = resource.status?.conditions?.find((condition) => condition.type === 'Propagated');
-    if (propagated?.status === 'True' && propagated.observedGeneration === generation) return null;
-    if (resource.status?.observedGeneration !== generation) return null;
-    revisions = (resource.status?.environments ?? []) as { name: string; revision: number }[];
-  } else if (outcome.state !== 'written') return null;
-  const targets: PropagationTarget[] = [];
-  for (const { name, revision } of revisions) {
-    const environmentId = outcome.ids?.get(name);
-    if (environmentId) targets.push({ environmentId, revision });
-  }
-  return targets;
-}
-
-/** Deletion: archive the flag (its row stays for the audit trail), announce it, then let the resource go. */
 async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<void> {
   if (!hasFinalizer(resource)) return;
   const { namespace, name, uid } = resource.metadata;
-  deps.propagation?.forget(resourceKey(FEATURE_FLAGS.kind, namespace, name));
-  const messages = await database(() =>
-    withClient(deps.pool, async (client) => {
-      const tenantId = await tenantOf(deps, client, namespace);
-      const revisions = await withTenant(client, tenantId, (scoped) =>
-        archiveFlag(scoped, { tenantId, uid, name, actor: lastSpecManager(resource) }),
-      );
-      return [...revisions].map(([environmentId, revision]) => ({ tenantId, environmentId, revision }));
-    }),
-  );
-  await deps.publisher.publish(messages);
+  deps.propagation?.forget(resourceKey(kind, namespace, name));
+  const archived = await deps.store.inTenant(namespace, async (store) => ({
+    tenantId: store.tenantId,
+    revisions: await store.archiveFlag({ uid, name, actor: lastSpecManager(resource) }),
+  }));
+  await deps.publisher.publish(invalidations(archived.tenantId, archived.revisions));
+  const key = flagKey({ name, spec: resource.spec });
+  for (const other of deps.flags.list(namespace))
+    if (other.metadata.uid !== uid && flagKey({ name: other.metadata.name, spec: other.spec }) === key)
+      deps.enqueue(resourceKey(kind, namespace, other.metadata.name));
   await withoutFinalizer(deps, plural, resource);
+}
+
+async function retryOnce<T>(kind: new (...args: never[]) => Error, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof kind)) throw error;
+    return work();
+  }
 }

@@ -1,45 +1,49 @@
-import type pg from 'pg';
 import type { Logger } from 'pino';
-import { FINALIZER, type RuleLimits } from '../../../core/src/index.ts';
-import { ensureTenant } from '../../../db/src/operator-writes.ts';
-import type { InvalidationPublisher } from '../invalidation-publisher.ts';
-import type { PropagationTracker } from '../propagation/propagation-tracker.ts';
+import {
+  FINALIZER,
+  notSynced,
+  type ConditionUpdate,
+  type InvalidationMessage,
+  type ResourceEvent,
+  type RuleLimits,
+} from '../../../core/src/index.ts';
+import { DatabaseUnavailableError, type OperatorStore } from '../../../db/src/operator-store.ts';
 import type { EventSink, KeyStore, ResourceCache, ResourceWriter } from '../cluster/cluster.ts';
-import type { Condition, CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
+import type { CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
 import { mergeConditions, sameStatus } from '../kube/resource-client.ts';
+import type { PropagationTracker } from '../propagation/propagation-tracker.ts';
 
-/** Everything a reconciler touches, injected by the composition root. */
+/** Everything a reconciler touches, injected by the composition root (and by the unit tests' fakes). */
 export interface ReconcileDeps {
-  pool: pg.Pool;
-  client: ResourceWriter;
+  store: OperatorStore;
+  writer: ResourceWriter;
   events: EventSink;
-  publisher: InvalidationPublisher;
+  publisher: { publish(messages: readonly InvalidationMessage[]): Promise<void> };
   secrets: KeyStore;
   flags: ResourceCache;
   environments: ResourceCache;
   enqueue: (key: string) => void;
   /** Reports Propagated once evaluators serve a change; absent without Redis (nothing to read it from). */
-  propagation?: PropagationTracker;
-  /** Tenant ids by namespace: a tenant, once created, keeps its id. */
-  tenants: Map<string, string>;
+  propagation?: Pick<PropagationTracker, 'track' | 'forget'>;
   /** What a flag's rules may cost; beyond it a FeatureFlag is InvalidSpec. */
   ruleLimits: RuleLimits;
   log: Logger;
   now?: () => Date;
 }
 
-export type ConditionUpdate = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
-
-/** Writes status only when it differs from what the resource already shows (cert-manager's rule). */
-export async function updateStatus(
-  deps: ReconcileDeps,
+/**
+ * Writes the conditions (and extra status fields) only when the status they make differs from what the
+ * resource already shows (cert-manager's rule).
+ */
+export async function writeConditions(
+  writer: ResourceWriter,
   plural: string,
   resource: CustomResource,
-  conditions: ConditionUpdate[],
+  conditions: readonly ConditionUpdate[],
   extra: Record<string, unknown> = {},
+  now: Date = new Date(),
 ): Promise<void> {
   const generation = resource.metadata.generation;
-  const now = (deps.now?.() ?? new Date()).toISOString();
   const status: ResourceStatus = {
     ...resource.status,
     ...extra,
@@ -47,10 +51,53 @@ export async function updateStatus(
     conditions: mergeConditions(
       resource.status?.conditions,
       conditions.map((condition) => ({ ...condition, observedGeneration: generation })),
-      now,
+      now.toISOString(),
     ),
   };
-  if (!sameStatus(resource.status, status)) await deps.client.writeStatus(plural, resource, status);
+  if (!sameStatus(resource.status, status)) await writer.writeStatus(plural, resource, status);
+}
+
+export const reportStatus = (
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+  conditions: readonly ConditionUpdate[],
+  extra?: Record<string, unknown>,
+): Promise<void> => writeConditions(deps.writer, plural, resource, conditions, extra, deps.now?.());
+
+/** Records the decision's Event, if it has one; an Event that cannot be written never fails the reconcile. */
+export function recordEvent(
+  deps: ReconcileDeps,
+  resource: CustomResource,
+  event: ResourceEvent | null,
+): void {
+  if (event) void deps.events.record(resource, event.type, event.reason, event.note);
+}
+
+/**
+ * Runs a Postgres step. When Postgres is unreachable, says so on the resource (conditions and an Event) and
+ * rethrows, so the queue backs off and retries; any other failure goes to the queue as it is.
+ */
+export async function storeStep<T>(
+  deps: ReconcileDeps,
+  plural: string,
+  resource: CustomResource,
+  work: (store: OperatorStore) => Promise<T>,
+): Promise<T> {
+  try {
+    return await work(deps.store);
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError) {
+      await reportStatus(
+        deps,
+        plural,
+        resource,
+        notSynced('DatabaseUnavailable', error.message, 'not written to Postgres yet; retrying'),
+      );
+      recordEvent(deps, resource, { type: 'Warning', reason: 'DatabaseUnavailable', note: error.message });
+    }
+    throw error;
+  }
 }
 
 /** Adds our finalizer before anything is written outside the cluster; returns the updated resource. */
@@ -61,7 +108,7 @@ export async function withFinalizer(
 ): Promise<CustomResource> {
   const finalizers = resource.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER)) return resource;
-  return deps.client.setFinalizers(plural, resource, [...finalizers, FINALIZER]);
+  return deps.writer.setFinalizers(plural, resource, [...finalizers, FINALIZER]);
 }
 
 export async function withoutFinalizer(
@@ -71,7 +118,7 @@ export async function withoutFinalizer(
 ): Promise<void> {
   const finalizers = resource.metadata.finalizers ?? [];
   if (finalizers.includes(FINALIZER))
-    await deps.client.setFinalizers(
+    await deps.writer.setFinalizers(
       plural,
       resource,
       finalizers.filter((name) => name !== FINALIZER),
@@ -82,51 +129,9 @@ export const isDeleting = (resource: CustomResource): boolean => Boolean(resourc
 export const hasFinalizer = (resource: CustomResource): boolean =>
   (resource.metadata.finalizers ?? []).includes(FINALIZER);
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The namespace's tenant id, from memory after the first time. */
-export async function tenantOf(
-  deps: ReconcileDeps,
-  client: pg.ClientBase,
-  namespace: string,
-): Promise<string> {
-  const known = deps.tenants.get(namespace);
-  if (known) return known;
-  const id = await ensureTenant(client, namespace);
-  deps.tenants.set(namespace, id);
-  return id;
-}
-
-export class DatabaseUnavailableError extends Error {
-  readonly code = 'XC_ERR_DATABASE_UNAVAILABLE';
-}
-
-/** Runs a Postgres step; any failure of it becomes a DatabaseUnavailableError (Kubernetes failures stay as they are). */
-export async function database<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new DatabaseUnavailableError(describeError(error), { cause: error });
-  }
-}
-
-/** Says so in the conditions and an Event; the caller rethrows so the queue backs off and retries. */
-export async function reportDatabaseUnavailable(
-  deps: ReconcileDeps,
-  plural: string,
-  resource: CustomResource,
-  error: DatabaseUnavailableError,
-): Promise<void> {
-  await updateStatus(deps, plural, resource, [
-    { type: 'Synced', status: 'False', reason: 'DatabaseUnavailable', message: error.message },
-    {
-      type: 'Ready',
-      status: 'False',
-      reason: 'DatabaseUnavailable',
-      message: 'not written to Postgres yet; retrying',
-    },
-  ]);
-  void deps.events.record(resource, 'Warning', 'DatabaseUnavailable', error.message);
-}
+/** Invalidation messages for the revisions a transaction committed. */
+export const invalidations = (
+  tenantId: string,
+  revisions: ReadonlyMap<string, number>,
+): InvalidationMessage[] =>
+  [...revisions].map(([environmentId, revision]) => ({ tenantId, environmentId, revision }));

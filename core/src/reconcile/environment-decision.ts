@@ -1,0 +1,77 @@
+import { apiKeySecretName } from '../contracts/resources.ts';
+import type { ConditionUpdate, ResourceEvent } from './flag-decision.ts';
+
+/** The API keys to create and to revoke so that the stored keys match the Environment's spec. */
+export function planApiKeys(
+  wanted: readonly string[],
+  stored: readonly { id: string; name: string }[],
+): { create: string[]; revoke: string[] } {
+  const storedNames = new Set(stored.map((key) => key.name));
+  return {
+    create: wanted.filter((name) => !storedNames.has(name)),
+    revoke: stored.filter((key) => !wanted.includes(key.name)).map((key) => key.id),
+  };
+}
+
+/** What reconciling an Environment did: the keys it holds now, and what it could not do. */
+export interface EnvironmentOutcome {
+  environmentName: string;
+  keys: readonly { name: string; prefix: string }[];
+  /** Secrets in the way that another owner holds. */
+  conflicts: readonly string[];
+  /** Keys were issued or revoked. */
+  keysChanged: boolean;
+  /** The environment row was created (or re-activated): every flag of the namespace must be written for it. */
+  created: boolean;
+}
+
+export interface EnvironmentReport {
+  conditions: ConditionUpdate[];
+  apiKeys: { name: string; secretName: string; prefix: string }[];
+  event: ResourceEvent | null;
+}
+
+/** The decide step after an Environment's act: its conditions, its status keys and the Event to record. */
+export function reportEnvironment(outcome: EnvironmentOutcome): EnvironmentReport {
+  const apiKeys = outcome.keys.map((key) => ({
+    name: key.name,
+    secretName: apiKeySecretName(outcome.environmentName, key.name),
+    prefix: key.prefix,
+  }));
+  if (outcome.conflicts.length > 0) {
+    const conflicting = outcome.conflicts.join(', ');
+    return {
+      apiKeys,
+      conditions: [
+        {
+          type: 'Synced',
+          status: 'False',
+          reason: 'SecretConflict',
+          message: `not ours, left alone: ${conflicting}`,
+        },
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'SecretConflict',
+          message: 'some API keys could not be issued',
+        },
+      ],
+      event: {
+        type: 'Warning',
+        reason: 'SecretConflict',
+        note: `Secrets not managed by this Environment: ${conflicting}`,
+      },
+    };
+  }
+  return {
+    apiKeys,
+    conditions: [
+      { type: 'Synced', status: 'True', reason: 'Synced', message: `${apiKeys.length} API key(s)` },
+      { type: 'Ready', status: 'True', reason: 'Synced', message: 'ready for evaluations' },
+    ],
+    event:
+      outcome.keysChanged || outcome.created
+        ? { type: 'Normal', reason: 'Synced', note: `${apiKeys.length} API key(s) issued` }
+        : null,
+  };
+}

@@ -1,0 +1,43 @@
+import type pg from 'pg';
+
+// API keys: only their SHA-256 and a displayable prefix are stored. Every function here runs inside a
+// tenant-scoped transaction (withTenant).
+
+export interface StoredApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+}
+
+export async function listApiKeys(client: pg.ClientBase, environmentId: string): Promise<StoredApiKey[]> {
+  const result = await client.query<StoredApiKey>(
+    'SELECT id, name, prefix FROM api_keys WHERE environment_id = $1 AND is_active ORDER BY name',
+    [environmentId],
+  );
+  return result.rows;
+}
+
+export async function insertApiKey(
+  client: pg.ClientBase,
+  input: {
+    tenantId: string;
+    environmentId: string;
+    name: string;
+    hash: Buffer;
+    prefix: string;
+    sourceUid: string;
+  },
+): Promise<void> {
+  await client.query(
+    'INSERT INTO api_keys (tenant_id, environment_id, name, key_hash, prefix, source_uid) VALUES ($1, $2, $3, $4, $5, $6)',
+    [input.tenantId, input.environmentId, input.name, input.hash, input.prefix, input.sourceUid],
+  );
+}
+
+export async function revokeApiKeys(client: pg.ClientBase, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0)
+    await client.query(
+      'UPDATE api_keys SET is_active = false, revoked_at = now() WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+}

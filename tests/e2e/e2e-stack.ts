@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { eventually } from '../support/eventually.ts';
-import { kubectl, kubectlJson, releaseNamespace } from '../support/kubectl.ts';
+import { apiKeyInSecret, kubectl, releaseNamespace } from '../support/kubectl.ts';
+import { apiKeySecretName } from '../../core/src/index.ts';
 import { freePort, startNode, stop } from '../support/processes.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { adminUrl, createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -240,18 +241,11 @@ export class E2EStack {
 
   /** The API key of `environment`'s first key, once the operator has written its Secret. */
   async apiKey(environment = 'production', key = 'service', namespace = this.namespace): Promise<string> {
-    const secret = await eventually(
-      () =>
-        kubectlJson<{ data: { apiKey: string } }>([
-          'get',
-          'secret',
-          `${environment}-${key}-api-key`,
-          '-n',
-          namespace,
-        ]).catch(() => null),
+    const secret = apiKeySecretName(environment, key);
+    return (await eventually(
+      () => apiKeyInSecret(secret, namespace).catch(() => null),
       (found) => found !== null,
-    );
-    return Buffer.from(secret!.data.apiKey, 'base64').toString('utf8');
+    ))!;
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,9 @@ export async function eventually<T>(
     const value = await probe();
     if (accept(value)) return value;
     if (Date.now() > deadline)
-      throw new Error(`condition not met in ${limitMs} ms; last value: ${JSON.stringify(value)}`);
+      throw new Error(
+        `condition not met in ${limitMs} ms; last value: ${JSON.stringify(value)?.slice(0, 2000)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

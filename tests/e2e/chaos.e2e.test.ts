@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import autocannon from 'autocannon';
+import { rolloutBucket } from '../../core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectlJson } from '../support/kubectl.ts';
 import { E2EStack, environmentManifest, flagManifest, type ProcessHandle } from './e2e-stack.ts';
@@ -101,36 +102,41 @@ async function expectConverged(stack: E2EStack, key: string, wanted: Map<string,
   );
   expect(verdict.rows).toEqual([]);
 
-  const bucket = (user: string) =>
-    Promise.all(
-      stack.evaluators.map(async (evaluator) => {
-        const values: Record<string, unknown> = {};
-        for (const flag of wanted.keys()) {
-          const response = await fetch(`${evaluator.url}/ofrep/v1/evaluate/flags/${flag}`, {
-            method: 'POST',
-            headers: { 'x-api-key': key, 'content-type': 'application/json' },
-            body: JSON.stringify({ context: { targetingKey: user } }),
-          });
-          values[flag] = ((await response.json()) as { value: unknown }).value;
-        }
-        return values;
-      }),
-    );
-  // Every evaluator gives the answers the manifests imply (user-123's bucket differs per flag; 0 % and 100 %
-  // are certain, and in between both evaluators must agree with each other and with a fresh compile).
-  await eventually(
-    () => bucket('user-123'),
-    (answers) =>
-      answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0])) &&
-      [...wanted].every(([flag, percentage]) =>
-        percentage === 0
-          ? answers[0]![flag] === false
-          : percentage === 100
-            ? answers[0]![flag] === true
-            : true,
+  // Every evaluator gives, for every flag and every known user, exactly what the manifests imply: in the
+  // rollout when MD5(user + flag) mod 100 is under its percentage. Stale values on either evaluator fail this.
+  const expected = Object.fromEntries(
+    USERS.map((user) => [
+      user,
+      Object.fromEntries(
+        [...wanted].map(([flag, percentage]) => [flag, rolloutBucket(user, flag) < percentage]),
       ),
+    ]),
+  );
+  await eventually(
+    () => Promise.all(stack.evaluators.map((evaluator) => answersOf(evaluator.url, key))),
+    (answers) => answers.every((answer) => JSON.stringify(answer) === JSON.stringify(expected)),
     45_000,
   );
+}
+
+/** Known users, enough that every percentage between 5 and 95 has some inside and some outside. */
+const USERS = Array.from({ length: 40 }, (_, index) => `user-${index}`);
+
+/** One evaluator's value of every flag for every known user (OFREP bulk evaluation, one call per user). */
+async function answersOf(url: string, key: string): Promise<Record<string, Record<string, unknown>>> {
+  const answers: Record<string, Record<string, unknown>> = {};
+  for (const user of USERS) {
+    const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey: user } }),
+    });
+    const { flags } = (await response.json()) as { flags: { key: string; value: unknown }[] };
+    answers[user] = Object.fromEntries(
+      flags.map((flag) => [flag.key, flag.value]).sort(([a], [b]) => String(a).localeCompare(String(b))),
+    );
+  }
+  return answers;
 }
 
 describe('chaos', () => {

@@ -42,6 +42,16 @@ describe('a hostile tenant', () => {
     keyA = await stack.apiKey('production', 'service', tenantA);
     keyB = await stack.apiKey('production', 'service', tenantB);
     await eventually(evaluateA, (result) => result.value === true);
+    // B's flag is served before B's load starts (on a slow machine A's can arrive first)
+    await eventually(
+      () =>
+        fetch(`${stack.evaluators[0]!.url}/ofrep/v1/evaluate/flags/b-rollout`, {
+          method: 'POST',
+          headers: { 'x-api-key': keyB, 'content-type': 'application/json' },
+          body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+        }).then(async (response) => (await response.text(), response.status)),
+      (status) => status === 200,
+    );
   }, 120_000);
 
   afterAll(async () => {

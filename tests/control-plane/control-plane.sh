@@ -16,7 +16,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 running() {
   [ -f "$ENV_FILE" ] || return 1
-  grep -q XC_ETCD_URL "$ENV_FILE" || return 1 # an older run of this script: start afresh
+  grep -q XC_OPERATOR_KUBECONFIG "$ENV_FILE" || return 1 # an older run of this script: start afresh
   # shellcheck disable=SC1090
   . "$ENV_FILE"
   kill -0 "$(cat "$STATE_DIR/etcd.pid")" 2>/dev/null && kill -0 "$(cat "$STATE_DIR/apiserver.pid")" 2>/dev/null &&
@@ -40,7 +40,7 @@ up() {
     cat "$ENV_FILE"
     return 0
   fi
-  local bin etcd_port peer_port api_port token
+  local bin etcd_port peer_port api_port token operator_token alice_token bob_token
   bin=$("$HERE/build-binaries.sh")
   rm -rf "$STATE_DIR"
   mkdir -p "$STATE_DIR/etcd" "$STATE_DIR/certs"
@@ -48,6 +48,9 @@ up() {
   peer_port=$(free_port)
   api_port=$(free_port)
   token=$(openssl rand -hex 24)
+  operator_token=$(openssl rand -hex 24)
+  alice_token=$(openssl rand -hex 24)
+  bob_token=$(openssl rand -hex 24)
 
   "$bin/etcd" --data-dir "$STATE_DIR/etcd" --name xc-test \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -57,8 +60,15 @@ up() {
   echo $! >"$STATE_DIR/etcd.pid"
   wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
 
-  # An admin identity (group system:masters) by static token; service-account signing keys of our own.
-  echo "$token,xc-admin,xc-admin,system:masters" >"$STATE_DIR/tokens.csv"
+  # By static token: an admin (group system:masters); the operator as the chart's service account would be
+  # authenticated (the actor policy exempts that user); two people with no rights until a test grants some.
+  # Service-account signing keys of our own.
+  {
+    echo "$token,xc-admin,xc-admin,system:masters"
+    echo "$operator_token,system:serviceaccount:exclusive-change:exclusive-change-operator,xc-operator,system:masters"
+    echo "$alice_token,alice,alice,xc-test-people"
+    echo "$bob_token,bob,bob,xc-test-people"
+  } >"$STATE_DIR/tokens.csv"
   openssl genrsa -out "$STATE_DIR/certs/sa.key" 2048 2>/dev/null
   openssl rsa -in "$STATE_DIR/certs/sa.key" -pubout -out "$STATE_DIR/certs/sa.pub" 2>/dev/null
   # envtest's flags: loopback only, RBAC, a self-signed serving certificate in --cert-dir.
@@ -68,7 +78,7 @@ up() {
     --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
     --service-account-issuer "https://127.0.0.1:$api_port" --service-account-key-file "$STATE_DIR/certs/sa.pub" \
     --service-account-signing-key-file "$STATE_DIR/certs/sa.key" \
-    --disable-admission-plugins ServiceAccount --enable-priority-and-fairness=false \
+    --disable-admission-plugins ServiceAccount --enable-priority-and-fairness=false --endpoint-reconciler-type none \
     >"$STATE_DIR/apiserver.log" 2>&1 &
   echo $! >"$STATE_DIR/apiserver.pid"
 
@@ -86,6 +96,8 @@ contexts:
     context: { cluster: xc-test, user: xc-admin, namespace: default }
 current-context: xc-test
 KUBECONFIG
+  sed -e "s/$token/$operator_token/" -e 's/name: xc-admin/name: xc-operator/' -e 's/user: xc-admin/user: xc-operator/' \
+    "$STATE_DIR/kubeconfig" >"$STATE_DIR/operator.kubeconfig"
   wait_for apiserver 60 "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" get --raw /readyz
   "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" apply --server-side -f "$ROOT/crds/" >/dev/null
   wait_for apiserver 30 "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" wait --for condition=Established --timeout 1s \
@@ -97,6 +109,8 @@ export XC_KUBECTL=$bin/kubectl
 export XC_CONTROL_PLANE_BIN=$bin
 export XC_CONTROL_PLANE_DIR=$STATE_DIR
 export XC_ETCD_URL=http://127.0.0.1:$etcd_port
+export XC_OPERATOR_KUBECONFIG=$STATE_DIR/operator.kubeconfig
+export XC_PEOPLE_TOKENS=alice:$alice_token,bob:$bob_token
 ENV
   log "kube-apiserver on https://127.0.0.1:$api_port, etcd on 127.0.0.1:$etcd_port (state in $STATE_DIR)"
   cat "$ENV_FILE"

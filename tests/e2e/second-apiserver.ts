@@ -81,6 +81,8 @@ export class SecondApiServer {
         '--disable-admission-plugins',
         'ServiceAccount',
         '--enable-priority-and-fairness=false',
+        // 1.37 refuses a loopback advertise address with the endpoint reconciler; nothing here needs it
+        '--endpoint-reconciler-type=none',
       ],
       { stdio: 'ignore' },
     );

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { actorPolicy } from './actor-policy.ts';
 import { admissionPolicy } from './admission-policy.ts';
 import { crdReference } from './crd-reference.ts';
 import { customResourceDefinitions } from './custom-resources.ts';
@@ -20,17 +21,28 @@ export function crdFiles(): [string, string][] {
     const text = HEADER + stringify(crd, { lineWidth: 0 });
     files.push([path(`./${crd.metadata.name}`), text], [path(`${CHART}/crds/${crd.metadata.name}`), text]);
   }
-  const policy = (name?: string) =>
-    HEADER +
-    admissionPolicy(name)
-      .map((document) => stringify(document, { lineWidth: 0 }))
-      .join('---\n');
+  const documents = (list: object[]) =>
+    HEADER + list.map((document) => stringify(document, { lineWidth: 0 })).join('---\n');
+  const policy = (name?: string) => documents(admissionPolicy(name));
   files.push(
     [path('./featureflags-admission-policy'), policy()],
     // Named after the release, so it never collides with a policy applied from crds/ or by another release.
     [
       path(`${CHART}/templates/featureflags-admission-policy`),
       policy('{{ include "xc.fullname" . }}-featureflags'),
+    ],
+    [path('./actor-admission-policy'), documents(actorPolicy())],
+    [
+      path(`${CHART}/templates/actor-admission-policy`),
+      // Installed where the API server serves MutatingAdmissionPolicy (1.36+); elsewhere the audit names field managers.
+      '{{- if and .Values.admission.stampActors (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy") }}\n' +
+        documents(
+          actorPolicy(
+            '{{ include "xc.fullname" . }}-actors',
+            'system:serviceaccount:{{ .Release.Namespace }}:{{ include "xc.fullname" . }}-operator',
+          ),
+        ) +
+        '{{- end }}\n',
     ],
   );
   files.push([fileURLToPath(new URL('../docs/crd-reference.md', import.meta.url)), `${crdReference()}\n`]);

@@ -84,3 +84,45 @@ export {
 } from './rules/rule-limits.ts';
 export { ruleIssues } from './rules/flag-rules.ts';
 export { liveServedRevisions, propagatedTo, type PropagationTarget } from './reconcile/propagation.ts';
+export {
+  actorOf,
+  deleterOf,
+  managementActorAnnotations,
+  specDigest,
+  type Actor,
+  type ActorSource,
+} from './reconcile/actor.ts';
+export { resourceNameForKey } from './management/resource-name.ts';
+export { gitOpsOwner, MANAGED_ELSEWHERE } from './management/gitops-owner.ts';
+export {
+  BodyConflict,
+  createFlagBody,
+  FLAG_STATUSES,
+  FLAT_FIELD_OF,
+  patchFlagBody,
+  specFromBody,
+  type CreateFlagBody,
+  type FlagStatus,
+  type PatchFlagBody,
+} from './management/flag-body.ts';
+export {
+  flagView,
+  resourceView,
+  storedFlagView,
+  type FlagView,
+  type ManagedResource,
+  type ResourceView,
+  type StoredFlagRow,
+} from './management/flag-view.ts';
+export {
+  addedKeyNames,
+  createEnvironmentBody,
+  ENVIRONMENT_FLAT_FIELD_OF,
+  environmentSpecFromBody,
+  environmentView,
+  patchEnvironmentBody,
+  type CreateEnvironmentBody,
+  type EnvironmentView,
+  type PatchEnvironmentBody,
+} from './management/environment-body.ts';
+export { withSchemaDefaults } from './management/spec-defaults.ts';

@@ -8,6 +8,8 @@ export const MIGRATIONS_TABLE = 'xc_migrations';
 export interface MigrateOptions {
   databaseUrl: string;
   log?: (message: string) => void;
+  /** Apply at most this many pending migrations (tests of a migration over older data). */
+  count?: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface MigrateOptions {
  * The connection is ours, not the runner's: the runner ends its own client without waiting, so a server
  * that closes the connection meanwhile (a restart, a dropped database) raised an unhandled 'error'.
  */
-export async function migrate({ databaseUrl, log = () => {} }: MigrateOptions): Promise<string[]> {
+export async function migrate({ databaseUrl, log = () => {}, count }: MigrateOptions): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   client.on('error', (error) => log(`migration connection lost: ${error.message}`));
   await client.connect();
@@ -32,6 +34,7 @@ export async function migrate({ databaseUrl, log = () => {} }: MigrateOptions): 
       singleTransaction: false,
       advisoryLockMode: 'wait',
       log,
+      ...(count === undefined ? {} : { count }),
     });
     return applied.map((migration) => migration.name);
   } finally {

@@ -45,7 +45,7 @@ const flagWrite = (uid: string) => ({
   name: 'checkout',
   uid,
   generation: 1,
-  actor: 'test',
+  actor: { name: 'test', source: 'field-manager' as const },
   storedId: null,
   storedEnvironmentIds: [],
 });
@@ -60,7 +60,7 @@ describe('transactions', () => {
           // before the fix, ensureTenant's COMMIT ended this transaction here and the rest ran unprotected
           await ensureTenant(scoped, 'joined-tenant');
           await scoped.query(
-            "INSERT INTO flags (tenant_id, key, name, is_enabled, spec, generation) VALUES ($1, 'half', 'half', true, '{}', 1)",
+            "INSERT INTO flags (tenant_id, key, name, resource_name, is_enabled, spec, generation) VALUES ($1, 'half', 'half', 'half', true, '{}', 1)",
             [outer],
           );
           throw new Error('the work fails after both writes');

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EnvironmentRef, FlagPlan, StoredFlag } from '../../core/src/index.ts';
+import type { Actor, EnvironmentRef, FlagPlan, StoredFlag } from '../../core/src/index.ts';
 import { isUnavailable, uniqueViolation } from './database-errors.ts';
 import { appendAudit, type AuditEntry } from './stores/audit.ts';
 import { insertApiKey, listApiKeys, revokeApiKeys, type StoredApiKey } from './stores/api-keys.ts';
@@ -30,7 +30,7 @@ export interface TenantStore {
     input: Omit<FlagWrite, 'tenantId'>,
     plan: Extract<FlagPlan, { kind: 'write' }>,
   ): Promise<Map<string, number>>;
-  archiveFlag(input: { uid: string; name: string; actor: string }): Promise<Map<string, number>>;
+  archiveFlag(input: { uid: string; name: string; actor: Actor }): Promise<Map<string, number>>;
   apiKeys(environmentId: string): Promise<StoredApiKey[]>;
   insertApiKey(input: {
     environmentId: string;

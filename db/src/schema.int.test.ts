@@ -47,7 +47,7 @@ async function seedTenant(slug: string): Promise<string> {
     [id],
   );
   const flag = await owner.query<{ id: string }>(
-    "INSERT INTO flags (tenant_id, key, name, is_enabled, spec, generation) VALUES ($1, 'dark-mode', 'dark-mode', true, '{}', 1) RETURNING id",
+    "INSERT INTO flags (tenant_id, key, name, resource_name, is_enabled, spec, generation) VALUES ($1, 'dark-mode', 'dark-mode', 'dark-mode', true, '{}', 1) RETURNING id",
     [id],
   );
   await owner.query(
@@ -63,7 +63,7 @@ async function seedTenant(slug: string): Promise<string> {
 
 function appendAudit(client: pg.ClientBase, tenantId: string, generation: number) {
   return client.query(
-    "INSERT INTO audit_log (tenant_id, actor, action, kind, resource, generation, before, after) VALUES ($1, 'kubectl', 'update', 'FeatureFlag', 'dark-mode', $2, $3, $4)",
+    "INSERT INTO audit_log (tenant_id, actor, actor_source, action, kind, resource, generation, before, after) VALUES ($1, 'kubectl', 'field-manager', 'update', 'FeatureFlag', 'dark-mode', $2, $3, $4)",
     [tenantId, generation, { rollout: generation - 1 }, { rollout: generation }],
   );
 }
@@ -94,6 +94,7 @@ describe('migrations', () => {
       expect([...first, ...second].sort()).toEqual([
         '1764100000000_initial-schema',
         '1764200000000_evaluator-read-model',
+        '1764300000000_audit-actor-source',
       ]);
       expect(await migrate({ databaseUrl: databaseUrl(name) })).toEqual([]);
     } finally {
@@ -163,7 +164,7 @@ describe('row-level security', () => {
     await expect(
       asRole('xc_operator', tenantA, (client) =>
         client.query(
-          "INSERT INTO flags (tenant_id, key, name, is_enabled, spec, generation) VALUES ($1, 'x', 'x', true, '{}', 1)",
+          "INSERT INTO flags (tenant_id, key, name, resource_name, is_enabled, spec, generation) VALUES ($1, 'x', 'x', 'x', true, '{}', 1)",
           [tenantB],
         ),
       ),
@@ -230,7 +231,7 @@ describe('the audit hash chain', () => {
   });
 
   it('detects an edited row whose hash was recomputed to match', async () => {
-    const rehash = `UPDATE audit_log SET actor = 'mallory', hash = xc_audit_hash(prev_hash, tenant_id, seq, 'mallory', action, kind, resource, generation, before, after, created_at)
+    const rehash = `UPDATE audit_log SET actor = 'mallory', hash = xc_audit_hash_v2(prev_hash, tenant_id, seq, 'mallory', actor_source, actor_email, action, kind, resource, generation, before, after, created_at)
                     WHERE tenant_id = $1 AND seq = 2`;
     expect(await verdictAfter(rehash)).toMatchObject({
       ok: false,

@@ -6,6 +6,7 @@ import { startEvaluator } from '../../evaluator/src/evaluator-service.ts';
 import { loadConfig as loadOperatorConfig } from '../../operator/src/config.ts';
 import { startOperator } from '../../operator/src/operator-service.ts';
 import type { LocalConfig } from './config.ts';
+import { DEVELOPMENT_AUDIENCE, developmentToken, type DevelopmentToken } from './development-token.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { InvalidationBus } from './invalidation-bus.ts';
 import { ManifestCluster } from './manifests/manifest-cluster.ts';
@@ -19,6 +20,8 @@ export interface LocalStack {
   manifests: string;
   keysFile: string;
   cluster: ManifestCluster;
+  /** The management API's development token, unless MANAGEMENT_* variables configure its verification. */
+  developmentToken: DevelopmentToken | null;
   stop(): Promise<void>;
 }
 
@@ -61,7 +64,11 @@ export async function startLocalStack(
     for (const stop of stops.reverse()) await stop();
   };
   try {
-    const management = Object.fromEntries(MANAGEMENT_VARIABLES.map((name) => [name, env[name]]));
+    const configured = MANAGEMENT_VARIABLES.some((name) => env[name] !== undefined);
+    const development = configured ? null : await developmentToken(home);
+    const management = development
+      ? { MANAGEMENT_JWT_SECRET: development.secret, MANAGEMENT_JWT_AUDIENCE: DEVELOPMENT_AUDIENCE }
+      : Object.fromEntries(MANAGEMENT_VARIABLES.map((name) => [name, env[name]]));
     const operator = await startOperator(
       loadOperatorConfig({
         ...management,
@@ -99,6 +106,7 @@ export async function startLocalStack(
       manifests,
       keysFile: cluster.keysFile,
       cluster,
+      developmentToken: development,
       stop: stopAll,
     };
   } catch (error) {

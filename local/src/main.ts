@@ -33,6 +33,12 @@ async function banner(stack: LocalStack): Promise<string> {
       `  curl -s -X POST ${stack.evaluatorUrl}/ofrep/v1/evaluate/flags/${flagKey} -H 'Authorization: Bearer ${key.key}' -H 'Content-Type: application/json' -d '{"context":{"targetingKey":"user-1","user_id":"user-1"}}'`,
     );
   } else lines.push('No Environment with an API key is declared yet: add one to the manifests directory.');
+  const tenant = key?.namespace ?? 'default';
+  if (stack.developmentToken)
+    lines.push(
+      `Management API ${stack.operatorUrl}/api/v1 (OpenAPI: ${stack.operatorUrl}/docs/json), token in ${relative(process.cwd(), stack.developmentToken.tokenFile)}; create a flag (written to the manifests):`,
+      `  curl -s -X POST ${stack.operatorUrl}/api/v1/flags -H "Authorization: Bearer $(cat ${relative(process.cwd(), stack.developmentToken.tokenFile)})" -H 'X-Tenant-ID: ${tenant}' -H 'Content-Type: application/json' -d '{"key":"beta-banner","name":"Beta banner","rollout_percentage":50}'`,
+    );
   return lines.join('\n');
 }
 

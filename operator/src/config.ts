@@ -33,12 +33,19 @@ const configSchema = z
       ),
     RECONCILE_CONCURRENCY: positiveInt.default(16),
     MIGRATE_ON_START: flag.default(true),
-    /** Management API: an HS256 secret or a JWKS URL enables it; issuer and audience are then required. */
+    /** Management API: an HS256 secret or a JWKS URL enables it; the audience is then required, the issuer checked when set. */
     MANAGEMENT_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     MANAGEMENT_JWKS_URL: z.url().optional(),
     MANAGEMENT_JWT_ISSUER: z.string().min(1).optional(),
     MANAGEMENT_JWT_AUDIENCE: z.string().min(1).optional(),
     MANAGEMENT_TENANT_CLAIM: z.string().min(1).default('tenants'),
+    /** Whether the management API writes FeatureFlags and Environments (the chart grants the RBAC with it). */
+    MANAGEMENT_WRITES: flag.default(true),
+    /** How long a write to a flag waits for the operator to reconcile the previous one (then 503). */
+    MANAGEMENT_RECONCILE_WAIT_MS: positiveInt.default(10_000),
+    /** The longest `?wait=propagated` waits before answering 202 with the conditions so far. */
+    MANAGEMENT_PROPAGATION_WAIT_MS: positiveInt.default(5_000),
+    MANAGEMENT_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
     ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {
@@ -50,7 +57,7 @@ const configSchema = z
         message: 'set MANAGEMENT_JWT_SECRET or MANAGEMENT_JWKS_URL, not both',
       });
     }
-    for (const name of ['MANAGEMENT_JWT_ISSUER', 'MANAGEMENT_JWT_AUDIENCE'] as const) {
+    for (const name of ['MANAGEMENT_JWT_AUDIENCE'] as const) {
       if (enabled && config[name] === undefined)
         ctx.addIssue({
           code: 'custom',

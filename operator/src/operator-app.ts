@@ -1,38 +1,73 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import type { ResourceCache } from './cluster/cluster.ts';
+import type { Logger } from 'pino';
+import type { Cluster, ResourceCache } from './cluster/cluster.ts';
 import type { OperatorConfig } from './config.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
-import { managementRoutes } from './management/management-routes.ts';
+import { registerManagementApi } from './management/management-api.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
 export interface OperatorAppDeps {
   config: OperatorConfig;
   pool: pg.Pool;
+  cluster: Cluster;
   flags: ResourceCache;
   metrics: OperatorMetrics;
   ready: () => boolean;
+  log: Logger;
 }
 
 /** The operator's HTTP surface, built but not listening: health, readiness, metrics and the management API. */
-export function buildOperatorApp({ config, pool, flags, metrics, ready }: OperatorAppDeps): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) =>
+export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyInstance> {
+  const { config, metrics, ready } = deps;
+  const loggerInstance: FastifyBaseLogger = deps.log.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance,
+    disableRequestLogging: true,
+    bodyLimit: config.MANAGEMENT_BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Exclusive-Change management API',
+        version: '0.1.0',
+        description:
+          'Flags and environments of a tenant (X-Tenant-ID: its id or namespace), read and written through their Kubernetes resources.',
+      },
+      components: {
+        securitySchemes: { BearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) =>
     ready() ? { status: 'ready' } : reply.code(503).send({ status: 'not ready' }),
   );
-  app.get('/metrics', async (_request, reply) =>
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   if (config.MANAGEMENT_JWT_SECRET || config.MANAGEMENT_JWKS_URL) {
     const verify = createJwtVerifier({
-      issuer: config.MANAGEMENT_JWT_ISSUER!,
+      issuer: config.MANAGEMENT_JWT_ISSUER,
       audience: config.MANAGEMENT_JWT_AUDIENCE!,
       secret: config.MANAGEMENT_JWT_SECRET,
       jwksUrl: config.MANAGEMENT_JWKS_URL,
       tenantClaim: config.MANAGEMENT_TENANT_CLAIM,
     });
-    managementRoutes(app, { pool, verify, flags });
+    await registerManagementApi(app, {
+      pool: deps.pool,
+      verify,
+      flags: deps.flags,
+      resources: deps.cluster.managed,
+      keys: deps.cluster.keys,
+      watched: config.WATCH_NAMESPACES,
+      writes: config.MANAGEMENT_WRITES,
+      reconcileWaitMs: config.MANAGEMENT_RECONCILE_WAIT_MS,
+      propagationWaitMs: config.MANAGEMENT_PROPAGATION_WAIT_MS,
+    });
   }
   return app;
 }

@@ -201,7 +201,7 @@ export async function startOperator(
   // A standing-by replica is ready too: it takes over when the leader's lease lapses.
   const ready = () => (elector ? !elector.leading || synced : synced);
 
-  const app = buildOperatorApp({ config, pool, flags, metrics, ready });
+  const app = await buildOperatorApp({ config, pool, cluster, flags, metrics, ready, log });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   return {
     url,

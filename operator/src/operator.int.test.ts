@@ -75,7 +75,7 @@ afterAll(async () => {
 describe('the operator', () => {
   it('migrates at start-up and reports ready', async () => {
     expect(operator.ready()).toBe(true);
-    expect(await query('SELECT name FROM xc_migrations')).toHaveLength(2);
+    expect(await query('SELECT name FROM xc_migrations')).toHaveLength(3);
     expect((await fetch(`${operator.url}/readyz`)).status).toBe(200);
   });
 

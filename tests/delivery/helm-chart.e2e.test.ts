@@ -38,7 +38,18 @@ interface PodSpec {
 const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
 async function render(args: string[] = []): Promise<{ text: string; objects: K8sObject[] }> {
-  const result = await helm(['template', 'xc', CHART, '-n', namespace, '--kube-version', '1.35.4', ...args]);
+  const result = await helm([
+    'template',
+    'xc',
+    CHART,
+    '-n',
+    namespace,
+    '--kube-version',
+    '1.37.2',
+    '--api-versions',
+    'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy',
+    ...args,
+  ]);
   if (!result.ok) throw new Error(result.out);
   const objects = parseAllDocuments(result.stdout)
     .map((document) => document.toJS() as K8sObject | null)
@@ -85,7 +96,17 @@ describe('charts/exclusive-change', () => {
     ['evaluator.replica=2', 'replica'],
     ['database.existingSecret=', '/database/existingSecret'],
   ])('refuses --set %s, naming the field', async (value, field) => {
-    const result = await helm(['template', 'xc', CHART, '--kube-version', '1.35.4', '--set', value]);
+    const result = await helm([
+      'template',
+      'xc',
+      CHART,
+      '--kube-version',
+      '1.37.2',
+      '--api-versions',
+      'admissionregistration.k8s.io/v1/MutatingAdmissionPolicy',
+      '--set',
+      value,
+    ]);
     expect(result.ok).toBe(false);
     expect(result.out).toContain(field);
   });
@@ -165,6 +186,35 @@ describe('charts/exclusive-change', () => {
         (object) => object.kind === 'ClusterRoleBinding' && object.metadata.name.endsWith('-tenants'),
       ),
     ).toBe(false);
+  });
+
+  it('lets the operator write FeatureFlags and Environments only with the management API writing', async () => {
+    const writeVerbs = async (args: string[]) =>
+      (await render(args)).objects
+        .filter((object) => object.kind === 'ClusterRole' && object.metadata.name.endsWith('-operator'))
+        .flatMap((role) => (role as unknown as { rules: { resources: string[]; verbs: string[] }[] }).rules)
+        .filter((rule) => rule.resources.includes('featureflags'))
+        .flatMap((rule) => rule.verbs)
+        .filter((verb) => ['create', 'update', 'delete'].includes(verb))
+        .sort();
+    expect(await writeVerbs([])).toEqual([]);
+    expect(await writeVerbs(['-f', ALL_FEATURES])).toEqual(['create', 'delete', 'update']);
+    expect(await writeVerbs(['-f', ALL_FEATURES, '--set', 'operator.managementApi.writes=false'])).toEqual(
+      [],
+    );
+  });
+
+  it("installs the actor policy where the API server serves it, exempting the release's operator", async () => {
+    const { objects } = await render(['-n', 'flags-system']);
+    const policy = objects.find((object) => object.kind === 'MutatingAdmissionPolicy') as unknown as {
+      spec: { matchConditions: { expression: string }[] };
+    };
+    expect(policy.spec.matchConditions[0]!.expression).toContain(
+      'system:serviceaccount:flags-system:xc-exclusive-change-operator',
+    );
+    const old = await helm(['template', 'xc', CHART, '--kube-version', '1.35.4']);
+    expect(old.ok).toBe(true);
+    expect(old.stdout).not.toContain('MutatingAdmissionPolicy');
   });
 
   it('points each ServiceMonitor at a Service it selects', async () => {

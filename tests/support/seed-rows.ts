@@ -77,8 +77,8 @@ export async function putFlag(
   await client.query('BEGIN');
   try {
     const flag = await client.query<{ id: string; generation: string }>(
-      `INSERT INTO flags (tenant_id, key, name, is_enabled, rollout_percentage, spec, generation)
-       VALUES ($1, $2, $2, $3, $4, $5, 1)
+      `INSERT INTO flags (tenant_id, key, name, resource_name, is_enabled, rollout_percentage, spec, generation)
+       VALUES ($1, $2, $2, $2, $3, $4, $5, 1)
        ON CONFLICT (tenant_id, key) WHERE status <> 'archived'
        DO UPDATE SET spec = EXCLUDED.spec, is_enabled = EXCLUDED.is_enabled, rollout_percentage = EXCLUDED.rollout_percentage,
                      generation = flags.generation + 1, updated_at = now()
@@ -95,7 +95,7 @@ export async function putFlag(
       [flag.rows[0]!.id, environment.environmentId, environment.tenantId, config, revision.rows[0]!.revision],
     );
     await client.query(
-      "INSERT INTO audit_log (tenant_id, actor, action, kind, resource, generation, after) VALUES ($1, 'test', 'apply', 'FeatureFlag', $2, $3, $4)",
+      "INSERT INTO audit_log (tenant_id, actor, actor_source, action, kind, resource, generation, after) VALUES ($1, 'test', 'field-manager', 'apply', 'FeatureFlag', $2, $3, $4)",
       [environment.tenantId, key, flag.rows[0]!.generation, spec],
     );
     await client.query('COMMIT');

@@ -77,6 +77,12 @@ const metadataSchema = z
 
 const featureFlagSpecShape = z.strictObject({
   key: flagKeySchema.optional(),
+  displayName: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('A name for people, as management clients show it (the seed API\'s "name").'),
   description: z.string().max(1024).optional().describe('What the flag is for.'),
   state: stateSchema.default('ENABLED'),
   variants: z

@@ -1,11 +1,12 @@
 import type pg from 'pg';
+import type { Actor, ActorSource } from '../../../core/src/index.ts';
 
 // The audit log: append-only (the database refuses updates and deletes), hash-chained by a trigger. Every
 // function here runs inside a tenant-scoped transaction (withTenant).
 
 export interface AuditEntry {
   tenantId: string;
-  actor: string;
+  actor: Actor;
   action: string;
   kind: 'FeatureFlag' | 'Environment';
   resource: string;
@@ -17,6 +18,9 @@ export interface AuditEntry {
 export interface AuditRecord {
   seq: number;
   actor: string;
+  /** Null on rows written before sources were recorded. */
+  actorSource: ActorSource | null;
+  actorEmail: string | null;
   action: string;
   kind: string;
   resource: string;
@@ -31,10 +35,12 @@ const json = (value: unknown) => (value === null ? null : JSON.stringify(value))
 
 export async function appendAudit(client: pg.ClientBase, entry: AuditEntry): Promise<void> {
   await client.query(
-    'INSERT INTO audit_log (tenant_id, actor, action, kind, resource, generation, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    'INSERT INTO audit_log (tenant_id, actor, actor_source, actor_email, action, kind, resource, generation, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
     [
       entry.tenantId,
-      entry.actor,
+      entry.actor.name,
+      entry.actor.source,
+      entry.actor.email ?? null,
       entry.action,
       entry.kind,
       entry.resource,
@@ -48,6 +54,8 @@ export async function appendAudit(client: pg.ClientBase, entry: AuditEntry): Pro
 type AuditRow = {
   seq: string;
   actor: string;
+  actor_source: ActorSource | null;
+  actor_email: string | null;
   action: string;
   kind: string;
   resource: string;
@@ -61,6 +69,8 @@ type AuditRow = {
 const toRecord = (row: AuditRow): AuditRecord => ({
   seq: Number(row.seq),
   actor: row.actor,
+  actorSource: row.actor_source,
+  actorEmail: row.actor_email,
   action: row.action,
   kind: row.kind,
   resource: row.resource,
@@ -79,7 +89,7 @@ export async function readAuditPage(
   limit: number,
 ): Promise<AuditRecord[]> {
   const result = await client.query<AuditRow>(
-    'SELECT seq, actor, action, kind, resource, generation, before, after, created_at, hash FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+    'SELECT seq, actor, actor_source, actor_email, action, kind, resource, generation, before, after, created_at, hash FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
     [tenantId, after, limit],
   );
   return result.rows.map(toRecord);

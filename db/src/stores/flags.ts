@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { FlagPlan, StoredFlag } from '../../../core/src/index.ts';
+import type { Actor, FlagPlan, StoredFlag } from '../../../core/src/index.ts';
 import { appendAudit } from './audit.ts';
 import { bumpRevisions } from './environments.ts';
 
@@ -10,6 +10,8 @@ import { bumpRevisions } from './environments.ts';
 export interface FlagSummary {
   key: string;
   name: string;
+  /** The FeatureFlag's metadata.name. */
+  resourceName: string;
   status: string;
   generation: number;
   enabled: boolean;
@@ -55,7 +57,7 @@ export interface FlagWrite {
   name: string;
   uid: string;
   generation: number;
-  actor: string;
+  actor: Actor;
   /** The row this write replaces (the flag's own, or one whose key it takes over), if any. */
   storedId: string | null;
   storedEnvironmentIds: readonly string[];
@@ -71,26 +73,29 @@ export async function writeFlag(
   plan: Extract<FlagPlan, { kind: 'write' }>,
 ): Promise<Map<string, number>> {
   const { spec } = plan;
+  const enabled = spec.state === 'ENABLED';
   const values = [
     input.tenantId,
     plan.key,
-    input.name,
+    spec.displayName ?? input.name,
     spec.description ?? null,
     spec.rollout?.percentage ?? null,
-    spec.state === 'ENABLED',
+    enabled,
     JSON.stringify(spec),
     input.generation,
     input.uid,
+    input.name,
+    enabled ? 'active' : 'inactive',
   ];
   const flag = input.storedId
     ? await client.query<{ id: string }>(
         `UPDATE flags SET key = $2, name = $3, description = $4, rollout_percentage = $5, is_enabled = $6, spec = $7, generation = $8,
-           source_uid = $9, status = 'active', updated_at = now() WHERE tenant_id = $1 AND id = $10 RETURNING id`,
+           source_uid = $9, resource_name = $10, status = $11, updated_at = now() WHERE tenant_id = $1 AND id = $12 RETURNING id`,
         [...values, input.storedId],
       )
     : await client.query<{ id: string }>(
-        `INSERT INTO flags (tenant_id, key, name, description, rollout_percentage, is_enabled, spec, generation, source_uid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        `INSERT INTO flags (tenant_id, key, name, description, rollout_percentage, is_enabled, spec, generation, source_uid, resource_name, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
         values,
       );
   const flagId = flag.rows[0]!.id;
@@ -127,7 +132,7 @@ export async function writeFlag(
 /** Archives a deleted flag: the row stays (the audit trail names it), its configurations go. */
 export async function archiveFlag(
   client: pg.ClientBase,
-  input: { tenantId: string; uid: string; name: string; actor: string },
+  input: { tenantId: string; uid: string; name: string; actor: Actor },
 ): Promise<Map<string, number>> {
   const flag = await client.query<{ id: string; generation: string; spec: unknown }>(
     `UPDATE flags SET status = 'archived', updated_at = now() WHERE tenant_id = $1 AND source_uid = $2 AND status <> 'archived' RETURNING id, generation, spec`,
@@ -159,6 +164,7 @@ export async function archiveFlag(
 type SummaryRow = {
   key: string;
   name: string;
+  resource_name: string;
   status: string;
   generation: string;
   is_enabled: boolean;
@@ -169,6 +175,7 @@ type SummaryRow = {
 const toSummary = (row: SummaryRow): FlagSummary => ({
   key: row.key,
   name: row.name,
+  resourceName: row.resource_name,
   status: row.status,
   generation: Number(row.generation),
   enabled: row.is_enabled,
@@ -179,7 +186,7 @@ const toSummary = (row: SummaryRow): FlagSummary => ({
 /** The tenant's live flags, for the management API. */
 export async function listFlagSummaries(client: pg.ClientBase, tenantId: string): Promise<FlagSummary[]> {
   const result = await client.query<SummaryRow>(
-    "SELECT key, name, status, generation, is_enabled, rollout_percentage, updated_at FROM flags WHERE tenant_id = $1 AND status <> 'archived' ORDER BY key",
+    "SELECT key, name, resource_name, status, generation, is_enabled, rollout_percentage, updated_at FROM flags WHERE tenant_id = $1 AND status <> 'archived' ORDER BY key",
     [tenantId],
   );
   return result.rows.map(toSummary);

@@ -25,3 +25,11 @@ export async function findTenant(client: pg.ClientBase, slug: string): Promise<s
   );
   return result.rows[0]?.id ?? null;
 }
+
+/** The namespace of an active tenant, by its id, or null. */
+export async function findTenantNamespace(client: pg.ClientBase, id: string): Promise<string | null> {
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<{ slug: string }>('SELECT slug FROM tenants WHERE id = $1 AND is_active', [id]),
+  );
+  return result.rows[0]?.slug ?? null;
+}

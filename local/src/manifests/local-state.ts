@@ -16,9 +16,12 @@ export interface StoredResource {
   finalizers: string[];
   spec: Record<string, unknown>;
   labels: Record<string, string>;
+  annotations?: Record<string, string>;
   status?: ResourceStatus;
   file: string;
   specChangedAt: string;
+  /** Who last changed the spec, as a field manager: the file, or the management API when it wrote it. */
+  specManager?: string;
 }
 
 /** A generated API key, as a Secret would hold it. */

@@ -1,10 +1,17 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ENVIRONMENTS, FEATURE_FLAGS, formatIssues } from '../../../core/src/index.ts';
+import {
+  ENVIRONMENTS,
+  FEATURE_FLAGS,
+  formatIssues,
+  MANAGEMENT_FIELD_MANAGER,
+  specDigest,
+} from '../../../core/src/index.ts';
 import type {
   Cluster,
   EventSink,
   KeyStore,
+  ManagedResources,
   ResourceSource,
   ResourceWriter,
   WatchEvent,
@@ -13,6 +20,7 @@ import type {
 import { resourceKey, type CustomResource } from '../../../operator/src/kube/custom-resource.ts';
 import { DirectoryWatcher } from './directory-watcher.ts';
 import { LocalKeyStore } from './local-key-store.ts';
+import { LocalManagedResources } from './local-managed-resources.ts';
 import { loadState, StateWriter, type LocalState } from './local-state.ts';
 import { ObjectStore } from './object-store.ts';
 import { readManifests } from './read-manifests.ts';
@@ -48,6 +56,7 @@ export class ManifestCluster implements Cluster {
   readonly writer: ResourceWriter;
   readonly events: EventSink;
   readonly keys: KeyStore;
+  readonly managed: ManagedResources;
   readonly keysFile: string;
   readonly #log: Logger;
   readonly #directory: string;
@@ -61,6 +70,8 @@ export class ManifestCluster implements Cluster {
   /** Declared while their deletion was finishing: the pass after it finishes creates them anew. */
   #awaitingDeletion = new Set<string>();
   #reported = new Set<string>();
+  /** The spec digest the management API last wrote, by resource: a scan that reads it names that writer. */
+  readonly #managementWrites = new Map<string, string>();
 
   private constructor(options: ManifestClusterOptions, state: LocalState) {
     const statePath = join(options.home, STATE_FILE);
@@ -97,6 +108,16 @@ export class ManifestCluster implements Cluster {
     this.events = {
       record: async (resource, type, reason, note) => this.#record(resource, type, reason, note),
     };
+    this.managed = new LocalManagedResources({
+      directory: options.directory,
+      get: (kind, namespace, name) => this.#store.get(kind, namespace, name),
+      list: (kind, namespace) => this.#store.list(kind, namespace),
+      fileOf: (kind, namespace, name) =>
+        this.#store.stored().find((each) => idOf(each) === idOf({ kind, namespace, name }))?.file,
+      noteManagementWrite: (kind, namespace, name, spec) =>
+        this.#managementWrites.set(idOf({ kind, namespace, name }), specDigest(spec)),
+      rescan: () => this.rescan(),
+    });
   }
 
   /** Loads the saved state and reads the directory once; watching starts with the first source. */
@@ -112,6 +133,9 @@ export class ManifestCluster implements Cluster {
     const source = { onEvent, started: false };
     this.#sources.set(kind, source);
     return {
+      get synced() {
+        return source.started;
+      },
       start: async () => {
         await this.#startWatching();
         await this.#scans.idle();
@@ -163,7 +187,7 @@ export class ManifestCluster implements Cluster {
     for (const resource of reading.resources) {
       const id = idOf(resource);
       declared.add(id);
-      const applied = this.#store.apply(resource);
+      const applied = this.#store.apply(resource, this.#specManager(id, resource.spec));
       if (applied.outcome === 'deleting') awaitingDeletion.add(id);
       if (applied.outcome === 'refused') {
         const { file, kind, namespace, name } = resource;
@@ -177,6 +201,15 @@ export class ManifestCluster implements Cluster {
       if (!kept && !stored.deletionTimestamp) this.#store.delete(stored.kind, stored.namespace, stored.name);
     }
     this.#report(problems);
+  }
+
+  /** The management API when the spec is the one it last wrote there; otherwise the file (the store's default). */
+  #specManager(id: string, spec: unknown): string | undefined {
+    const written = this.#managementWrites.get(id);
+    if (written === undefined) return undefined;
+    if (written === specDigest(spec)) return MANAGEMENT_FIELD_MANAGER;
+    this.#managementWrites.delete(id);
+    return undefined;
   }
 
   /** Logs each refusal once, the way `kubectl apply` would print it, until the file changes it. */

@@ -71,20 +71,33 @@ export class ObjectStore {
     return { resourceVersion: this.#resourceVersion, resources: [...this.#resources.values()] };
   }
 
-  /** Creates the resource, or updates its spec when it differs and the update rules (core's) allow it. */
-  apply(resource: DeclaredResource): ApplyOutcome {
+  /**
+   * Creates the resource, or updates it when it differs and the update rules (core's) allow it: a new spec is
+   * a new generation, changed labels or annotations only a new resourceVersion. `specManager` is who wrote
+   * the spec (the file by default).
+   */
+  apply(resource: DeclaredResource, specManager = `manifests:${resource.file}`): ApplyOutcome {
     const { kind, namespace, name, spec } = resource;
     if (!isOurKind(kind)) throw new Error(`unknown kind ${kind}`);
     const stored = this.#resources.get(idOf(resource));
     if (!stored) {
-      this.#create(resource);
+      this.#create(resource, specManager);
       return { outcome: 'created' };
     }
     if (stored.deletionTimestamp) return { outcome: 'deleting' };
-    if (canonicalJson(stored.spec) === canonicalJson(spec)) return { outcome: 'unchanged' };
+    const metadata = { labels: resource.labels, annotations: resource.annotations ?? {} };
+    const metadataChanged =
+      canonicalJson(metadata) !==
+      canonicalJson({ labels: stored.labels, annotations: stored.annotations ?? {} });
+    if (canonicalJson(stored.spec) === canonicalJson(spec)) {
+      if (!metadataChanged) return { outcome: 'unchanged' };
+      Object.assign(stored, metadata);
+      this.#changed(stored, 'update');
+      return { outcome: 'updated' };
+    }
     const issues = resourceIssues(kind, { name, namespace, spec }, { name: stored.name, spec: stored.spec });
     if (issues.length > 0) return { outcome: 'refused', issues };
-    Object.assign(stored, { spec, labels: resource.labels, file: resource.file });
+    Object.assign(stored, { spec, ...metadata, file: resource.file, specManager });
     stored.generation++;
     stored.specChangedAt = new Date().toISOString();
     this.#changed(stored, 'update');
@@ -124,10 +137,11 @@ export class ObjectStore {
     return this.#changed(stored, 'update');
   }
 
-  #create(resource: DeclaredResource): void {
+  #create(resource: DeclaredResource, specManager: string): void {
     const now = new Date().toISOString();
     const stored: StoredResource = {
       ...resource,
+      specManager,
       uid: randomUUID(),
       generation: 1,
       resourceVersion: 0,
@@ -186,10 +200,11 @@ function viewOf(stored: StoredResource): CustomResource {
       ...(stored.deletionTimestamp ? { deletionTimestamp: new Date(stored.deletionTimestamp) } : {}),
       finalizers: [...stored.finalizers],
       labels: { ...stored.labels },
-      // The audit log's actor is the last manager of the spec: here, the file it came from.
+      annotations: { ...stored.annotations },
+      // The audit log's actor is the last manager of the spec: the file it came from, or the management API.
       managedFields: [
         {
-          manager: `manifests:${stored.file}`,
+          manager: stored.specManager ?? `manifests:${stored.file}`,
           operation: 'Apply',
           apiVersion: API_VERSION,
           time: new Date(stored.specChangedAt),

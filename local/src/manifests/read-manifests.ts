@@ -10,6 +10,7 @@ export interface DeclaredResource {
   name: string;
   spec: Record<string, unknown>;
   labels: Record<string, string>;
+  annotations?: Record<string, string>;
   /** The file it came from, relative to the manifests directory. */
   file: string;
 }
@@ -99,13 +100,21 @@ function declaredResource(value: unknown, file: string, reading: ManifestReading
       reading.refused.add(`${kind}/${namespace}/${name}`);
     return null;
   }
-  const labels = (meta.labels ?? {}) as Record<string, string>;
   return {
     kind,
     namespace: namespace as string,
     name: name as string,
     spec: spec as Record<string, unknown>,
-    labels,
+    labels: stringsOf(meta.labels),
+    annotations: stringsOf(meta.annotations),
     file,
   };
+}
+
+/** A map of strings (labels, annotations), without the entries that are not. */
+function stringsOf(value: unknown): Record<string, string> {
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }

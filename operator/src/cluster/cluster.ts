@@ -11,6 +11,8 @@ export interface ResourceCache {
 
 /** A cache kept current by a watch; `start` resolves once it holds a full listing. */
 export interface ResourceSource extends ResourceCache {
+  /** Whether the cache holds a full listing now. */
+  readonly synced: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,6 +42,56 @@ export interface KeyStore {
   delete(environment: CustomResource, keyName: string): Promise<void>;
 }
 
+/** A resource as the management API asks for it: name, the marks it sets, and the spec. */
+export interface NewResource {
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec: unknown;
+}
+
+export interface RefusalCause {
+  /** The resource's field path (`spec.rollout.percentage`, `metadata.name`), or '' for the whole object. */
+  field: string;
+  message: string;
+}
+
+/**
+ * A write refused where the resources live, in its own words: 404 (no such resource or namespace), 409
+ * (already exists, or the resourceVersion moved on), 422 (the schema or the admission rules refuse it).
+ */
+export class ResourceRefused extends Error {
+  readonly status: 404 | 409 | 422;
+  readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid';
+  readonly causes: readonly RefusalCause[];
+
+  constructor(
+    status: ResourceRefused['status'],
+    reason: ResourceRefused['reason'],
+    message: string,
+    causes: readonly RefusalCause[] = [],
+  ) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+    this.causes = causes;
+  }
+}
+
+/**
+ * What the management API reads and writes: the resources themselves, through the same door as kubectl
+ * (the API server, or local mode's manifests). Writes carry the field manager `exclusive-change-management`
+ * and, for updates and deletes, the resourceVersion they were computed from. Throws ResourceRefused.
+ */
+export interface ManagedResources {
+  get(plural: string, namespace: string, name: string): Promise<CustomResource | null>;
+  list(plural: string, namespace: string): Promise<readonly CustomResource[]>;
+  create(plural: string, namespace: string, resource: NewResource): Promise<CustomResource>;
+  /** Replaces metadata (labels, annotations) and spec, if `resource.metadata.resourceVersion` is current. */
+  update(plural: string, resource: CustomResource): Promise<CustomResource>;
+  /** Deletes the resource, if its uid and resourceVersion are current. */
+  delete(plural: string, resource: CustomResource): Promise<void>;
+  namespaceExists(namespace: string): Promise<boolean>;
+}
+
 export interface LeaderElection {
   readonly leading: boolean;
   run(callbacks: { started: () => Promise<void>; stopped: () => void }): void;
@@ -63,6 +115,8 @@ export interface Cluster {
   readonly writer: ResourceWriter;
   readonly events: EventSink;
   readonly keys: KeyStore;
+  /** The management API's access to the resources; absent where writes are not served. */
+  readonly managed?: ManagedResources;
   watch(plural: string, onEvent: WatchHandler): ResourceSource;
   /** Lease-based leader election; absent where only one operator can run. */
   leaderElection?(options: LeaseOptions): LeaderElection;

@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import { actorOf, deleterOf, type Actor } from '../../../core/src/index.ts';
 
 export interface Condition {
   type: string;
@@ -39,3 +40,11 @@ export function lastSpecManager(resource: CustomResource): string {
   entries.sort((a, b) => String(a.time ?? '').localeCompare(String(b.time ?? '')));
   return entries.at(-1)?.manager ?? 'unknown';
 }
+
+/** Who wrote the resource's current spec (core's actorOf over its annotations and managed fields). */
+export const resourceActor = (resource: CustomResource): Actor =>
+  actorOf(resource.metadata.annotations, resource.spec, lastSpecManager(resource));
+
+/** Who deleted the resource, as far as anyone can tell (core's deleterOf). */
+export const resourceDeleter = (resource: CustomResource): Actor =>
+  deleterOf(resource.metadata.annotations, lastSpecManager(resource));

@@ -17,6 +17,7 @@ export class ResourceWatcher implements ResourceSource {
   readonly #plural: string;
   readonly #synced: Promise<void>;
   #markSynced!: () => void;
+  #listed = false;
   #restartDelayMs = 1000;
   #restartTimer: NodeJS.Timeout | null = null;
   #stopped = false;
@@ -33,6 +34,7 @@ export class ResourceWatcher implements ResourceSource {
     this.#synced = new Promise((resolve) => (this.#markSynced = resolve));
     const list = async () => {
       const result = await client.list(plural);
+      this.#listed = true;
       this.#markSynced();
       this.#restartDelayMs = 1000;
       return result as never;
@@ -64,6 +66,11 @@ export class ResourceWatcher implements ResourceSource {
     this.#restartDelayMs = Math.min(30_000, this.#restartDelayMs * 2);
   }
 
+  /** Whether the cache holds a full listing (false before the first and after stop). */
+  get synced(): boolean {
+    return this.#listed;
+  }
+
   get(namespace: string, name: string): CustomResource | undefined {
     return this.#informer.get(name, namespace);
   }
@@ -74,6 +81,7 @@ export class ResourceWatcher implements ResourceSource {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#listed = false;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
     await this.#informer.stop();

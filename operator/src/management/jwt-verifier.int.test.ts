@@ -38,10 +38,33 @@ afterAll(() => jwks.close());
 describe('createJwtVerifier with a JWKS URL', () => {
   const verifier = () => createJwtVerifier({ issuer, audience, jwksUrl, tenantClaim: 'tenants' });
 
-  it('accepts a valid RS256 token and reads its tenants', async () => {
+  it('accepts a valid RS256 token and reads its tenants (a list: viewer of each)', async () => {
     expect(await verifier()(await sign(keys.privateKey, 'RS256'))).toEqual({
       subject: 'alice',
-      tenants: new Set(['shop']),
+      email: null,
+      roles: new Map([['shop', 'viewer']]),
+    });
+  });
+
+  it('reads roles per tenant from a dotted claim path, ignoring roles it does not know', async () => {
+    const token = await new SignJWT({
+      app_metadata: { tenants: { shop: 'editor', bank: 'viewer', zoo: 'owner' } },
+      email: 'a@x.io',
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setAudience(audience)
+      .setSubject('alice')
+      .setExpirationTime('5m')
+      .sign(keys.privateKey);
+    // no issuer configured: Supabase-style tokens are checked by audience
+    const verify = createJwtVerifier({ audience, jwksUrl, tenantClaim: 'app_metadata.tenants' });
+    expect(await verify(token)).toEqual({
+      subject: 'alice',
+      email: 'a@x.io',
+      roles: new Map([
+        ['shop', 'editor'],
+        ['bank', 'viewer'],
+      ]),
     });
   });
 

@@ -1,77 +1,56 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../../db/src/audit-chain.ts';
 import { readAuditPage } from '../../../db/src/stores/audit.ts';
 import { listFlagSummaries } from '../../../db/src/stores/flags.ts';
-import { findTenant } from '../../../db/src/stores/tenants.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
 import { withClient } from '../../../db/src/with-client.ts';
 import type { ResourceCache } from '../cluster/cluster.ts';
-import type { Principal } from './jwt-verifier.ts';
+import { Problem } from './problems.ts';
+import { invalidQuery } from './request-parts.ts';
+import { tenantAccess, type TenantAccessDeps } from './tenant-access.ts';
 
-const PROBLEM = 'https://exclusive-change.io/problems/';
 const pageQuery = z.object({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-function problem(reply: FastifyReply, status: number, slug: string, title: string, detail?: string) {
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({ type: PROBLEM + slug, title, status, ...(detail ? { detail } : {}) });
-}
-
-export interface ManagementDeps {
-  pool: pg.Pool;
-  verify: (token: string) => Promise<Principal | null>;
+export interface ManagementReadDeps extends TenantAccessDeps {
   flags: ResourceCache;
 }
 
+type TenantRequest = { Params: { tenant: string }; Querystring: Record<string, string> };
+
 /**
- * The operator's management API, read-only: a tenant's flags with their sync status, its audit log (paged)
- * and a verification of its hash chain. Bearer JWTs only; a token names the tenants it may read.
+ * The operator's tenant reads: a tenant's flags with their sync status, its audit log (paged) and a
+ * verification of its hash chain. The token is checked before anything else about the request is looked at
+ * (a caller without one learns nothing from a 400); a tenant with no rows yet is 404.
  */
-export function managementRoutes(app: FastifyInstance, deps: ManagementDeps): void {
-  /**
-   * Authenticates and checks the tenant claim before anything else about the request is looked at (a caller
-   * without a token learns nothing from a 400); then `validate`, then `work` in the tenant's scope; 404 for an
-   * unknown tenant.
-   */
-  async function forTenant<T>(
-    request: FastifyRequest<{ Params: { tenant: string } }>,
-    reply: FastifyReply,
+export function managementReadRoutes(app: FastifyInstance, deps: ManagementReadDeps): void {
+  async function inTenant<T>(
+    request: { params: { tenant: string } } & Parameters<typeof tenantAccess>[1],
     work: (client: pg.ClientBase, tenantId: string) => Promise<T>,
-    validate: () => string | null = () => null,
-  ) {
-    const header = request.headers.authorization;
-    const principal = header?.startsWith('Bearer ') ? await deps.verify(header.slice(7).trim()) : null;
-    if (!principal) return problem(reply, 401, 'unauthorized', 'Unauthorized');
-    const { tenant } = request.params;
-    if (!principal.tenants.has(tenant))
-      return problem(reply, 403, 'forbidden', 'This token may not read that tenant');
-    const invalid = validate();
-    if (invalid !== null) return problem(reply, 400, 'invalid-request', 'Bad paging parameters', invalid);
-    const result = await withClient(deps.pool, async (client) => {
-      const tenantId = await findTenant(client, tenant);
-      return tenantId === null
-        ? null
-        : { value: await withTenant(client, tenantId, (scoped) => work(scoped, tenantId)) };
-    });
-    if (result === null) return problem(reply, 404, 'no-such-tenant', 'No such tenant', tenant);
-    return result.value;
+    validate: () => void = () => undefined,
+  ): Promise<T> {
+    const access = await tenantAccess(deps, request, request.params.tenant, 'read');
+    validate();
+    const { tenantId } = access;
+    if (tenantId === null) throw new Problem(404, 'no-such-tenant', 'No such tenant', request.params.tenant);
+    return withClient(deps.pool, (client) =>
+      withTenant(client, tenantId, (scoped) => work(scoped, tenantId)),
+    );
   }
 
-  app.get<{ Params: { tenant: string } }>('/management/v1/tenants/:tenant/flags', (request, reply) =>
-    forTenant(request, reply, async (client, tenantId) => {
+  app.get<TenantRequest>('/management/v1/tenants/:tenant/flags', { schema: { hide: true } }, (request) =>
+    inTenant(request, async (client, tenantId) => {
       const flags = await listFlagSummaries(client, tenantId);
       const resources = new Map(
         deps.flags.list(request.params.tenant).map((resource) => [resource.metadata.name, resource]),
       );
       return {
         flags: flags.map((flag) => {
-          const resource = resources.get(flag.name);
+          const resource = resources.get(flag.resourceName);
           const ready = resource?.status?.conditions?.find((condition) => condition.type === 'Ready');
           return {
             ...flag,
@@ -89,27 +68,24 @@ export function managementRoutes(app: FastifyInstance, deps: ManagementDeps): vo
     }),
   );
 
-  app.get<{ Params: { tenant: string }; Querystring: Record<string, string> }>(
-    '/management/v1/tenants/:tenant/audit',
-    (request, reply) => {
-      const page = pageQuery.safeParse(request.query);
-      return forTenant(
-        request,
-        reply,
-        async (client, tenantId) => {
-          const { after, limit } = page.data!;
-          const entries = await readAuditPage(client, tenantId, after, limit);
-          return { entries, next: entries.length === limit ? entries.at(-1)!.seq : null };
-        },
-        () =>
-          page.success
-            ? null
-            : page.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
-      );
-    },
-  );
+  app.get<TenantRequest>('/management/v1/tenants/:tenant/audit', { schema: { hide: true } }, (request) => {
+    const page = pageQuery.safeParse(request.query);
+    return inTenant(
+      request,
+      async (client, tenantId) => {
+        const { after, limit } = page.data!;
+        const entries = await readAuditPage(client, tenantId, after, limit);
+        return { entries, next: entries.length === limit ? entries.at(-1)!.seq : null };
+      },
+      () => {
+        if (!page.success) throw invalidQuery(page.error);
+      },
+    );
+  });
 
-  app.get<{ Params: { tenant: string } }>('/management/v1/tenants/:tenant/audit/verify', (request, reply) =>
-    forTenant(request, reply, (client, tenantId) => verifyAuditChain(client, tenantId)),
+  app.get<TenantRequest>(
+    '/management/v1/tenants/:tenant/audit/verify',
+    { schema: { hide: true } },
+    (request) => inTenant(request, (client, tenantId) => verifyAuditChain(client, tenantId)),
   );
 }

@@ -13,7 +13,7 @@ import { generateApiKey, hashApiKey, keyPrefix } from '../../../db/src/api-key-m
 import type { TenantStore } from '../../../db/src/operator-store.ts';
 import type { StoredApiKey } from '../../../db/src/stores/api-keys.ts';
 import { SecretNotOursError } from '../cluster/cluster.ts';
-import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
+import { resourceActor, resourceDeleter, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
   hasFinalizer,
   isDeleting,
@@ -51,9 +51,10 @@ async function keyMaterial(deps: ReconcileDeps, resource: CustomResource, names:
 }
 
 const auditOf =
-  (store: TenantStore, resource: CustomResource) => (action: string, before: unknown, after: unknown) =>
+  (store: TenantStore, resource: CustomResource, actor = resourceActor(resource)) =>
+  (action: string, before: unknown, after: unknown) =>
     store.audit({
-      actor: lastSpecManager(resource),
+      actor,
       action,
       kind: 'Environment',
       resource: resource.metadata.name,
@@ -158,7 +159,7 @@ async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<
     if (!environment) return null;
     const keys = await store.apiKeys(environment.id);
     await store.revokeApiKeys(keys.map((key) => key.id));
-    await auditOf(store, resource)('delete', resource.spec, null);
+    await auditOf(store, resource, resourceDeleter(resource))('delete', resource.spec, null);
     return { tenantId: store.tenantId, environment, keys };
   });
   if (result) {

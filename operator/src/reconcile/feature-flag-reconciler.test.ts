@@ -37,7 +37,7 @@ describe('reconcileFeatureFlag', () => {
     expect(row!.environmentIds).toHaveLength(1);
     expect(store.rows.audit.at(-1)).toMatchObject({
       action: 'create',
-      actor: 'kubectl',
+      actor: { name: 'kubectl', source: 'field-manager' },
       resource: 'dark-mode',
     });
     expect(cluster.published).toEqual([

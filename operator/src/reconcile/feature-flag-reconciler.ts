@@ -9,7 +9,7 @@ import {
 } from '../../../core/src/index.ts';
 import { KeyTakenError, type TenantStore } from '../../../db/src/operator-store.ts';
 import type { ResourceCache } from '../cluster/cluster.ts';
-import { lastSpecManager, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
+import { resourceActor, resourceDeleter, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
   hasFinalizer,
   invalidations,
@@ -89,7 +89,7 @@ async function decideAndWrite(
       name,
       uid,
       generation,
-      actor: lastSpecManager(resource),
+      actor: resourceActor(resource),
       storedId: stored?.id ?? null,
       storedEnvironmentIds: stored?.environmentIds ?? [],
     },
@@ -148,7 +148,7 @@ async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<
   deps.propagation?.forget(resourceKey(kind, namespace, name));
   const archived = await deps.store.inTenant(namespace, async (store) => ({
     tenantId: store.tenantId,
-    revisions: await store.archiveFlag({ uid, name, actor: lastSpecManager(resource) }),
+    revisions: await store.archiveFlag({ uid, name, actor: resourceDeleter(resource) }),
   }));
   await deps.publisher.publish(invalidations(archived.tenantId, archived.revisions));
   const key = flagKey({ name, spec: resource.spec });

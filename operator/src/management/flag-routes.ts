@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { listArchivedFlags, readArchivedFlag } from '../../../db/src/stores/flag-reads.ts';
+import { withTenant } from '../../../db/src/tenant-scope.ts';
+import { withClient } from '../../../db/src/with-client.ts';
+import {
+  createFlagBody,
+  FEATURE_FLAGS,
+  FLAG_STATUSES,
+  flagView,
+  patchFlagBody,
+  storedFlagView,
+  type FlagView,
+} from '../../../core/src/index.ts';
+import { createFlag, deleteFlag, findFlag, patchFlag } from './flag-writes.ts';
+import { jsonSchemaOf, routeDocs } from './openapi.ts';
+import { Problem } from './problems.ts';
+import { waitForPropagation, type PropagationWaitDeps } from './propagation-wait.ts';
+import { ifMatchVersion, parseBody, parseQuery, tenantHeader, withEtag } from './request-parts.ts';
+import type { WriteDeps } from './resource-writes.ts';
+import { tenantAccess, type TenantAccessDeps } from './tenant-access.ts';
+
+export type FlagRouteDeps = TenantAccessDeps & WriteDeps & PropagationWaitDeps;
+
+const listQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(100).default(20),
+  status: z.enum(FLAG_STATUSES).optional(),
+  search: z.string().max(256).optional(),
+});
+const writeQuery = z.strictObject({ wait: z.enum(['propagated']).optional() });
+
+type KeyRequest = { Params: { key: string }; Querystring: Record<string, string>; Body: unknown };
+
+const matches = (flag: FlagView, search: string | undefined) =>
+  !search || [flag.key, flag.name].some((text) => text.toLowerCase().includes(search.toLowerCase()));
+
+/**
+ * The seed-compatible flag routes: a tenant's flags (live ones from their FeatureFlags, archived ones from
+ * the rows the operator kept), and writes that go to the FeatureFlags as any kubectl change would.
+ */
+export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
+  const access = (request: Parameters<typeof tenantHeader>[0], mode: 'read' | 'write') =>
+    tenantAccess(deps, request, tenantHeader(request), mode);
+  const tag = 'flags';
+
+  app.get<KeyRequest>(
+    '/api/v1/flags',
+    routeDocs(tag, "A tenant's flags, a page at a time", { querystring: jsonSchemaOf(listQuery) }),
+    async (request) => {
+      const tenant = await access(request, 'read');
+      const query = parseQuery(listQuery, request.query);
+      const offset = (query.page - 1) * query.page_size;
+      const paged = { page: query.page, page_size: query.page_size };
+      if (query.status === 'archived') {
+        if (!tenant.tenantId) return { flags: [], total: 0, ...paged };
+        const tenantId = tenant.tenantId;
+        const { rows, total } = await withClient(deps.pool, (client) =>
+          withTenant(client, tenantId, (scoped) =>
+            listArchivedFlags(scoped, tenantId, { offset, limit: query.page_size, search: query.search }),
+          ),
+        );
+        return { flags: rows.map(storedFlagView), total, ...paged };
+      }
+      const live = (await deps.resources.list(FEATURE_FLAGS.plural, tenant.namespace))
+        .map(flagView)
+        .filter((flag) => (!query.status || flag.status === query.status) && matches(flag, query.search))
+        .sort((a, b) => a.key.localeCompare(b.key));
+      return { flags: live.slice(offset, offset + query.page_size), total: live.length, ...paged };
+    },
+  );
+
+  app.get<KeyRequest>(
+    '/api/v1/flags/:key',
+    routeDocs(tag, 'One flag, live or archived'),
+    async (request, reply) => {
+      const tenant = await access(request, 'read');
+      const { key } = request.params;
+      const live = await findFlag(deps.resources, tenant.namespace, key);
+      if (live) return withEtag(reply, live.metadata.resourceVersion).send(flagView(live));
+      const tenantId = tenant.tenantId;
+      const archived = tenantId
+        ? await withClient(deps.pool, (client) =>
+            withTenant(client, tenantId, (scoped) => readArchivedFlag(scoped, tenantId, key)),
+          )
+        : null;
+      if (!archived) throw new Problem(404, 'not-found', 'No such flag', key);
+      return storedFlagView(archived);
+    },
+  );
+
+  app.post<KeyRequest>(
+    '/api/v1/flags',
+    routeDocs(tag, 'Creates a flag', {
+      body: jsonSchemaOf(createFlagBody),
+      querystring: jsonSchemaOf(writeQuery),
+    }),
+    async (request, reply) => {
+      const tenant = await access(request, 'write');
+      const { wait } = parseQuery(writeQuery, request.query);
+      const created = await createFlag(deps, tenant, parseBody(createFlagBody, request.body));
+      const current = wait
+        ? await waitForPropagation(deps, FEATURE_FLAGS.plural, created)
+        : { resource: created, done: true };
+      reply.header('location', `/api/v1/flags/${encodeURIComponent(flagView(created).key)}`);
+      return withEtag(reply, current.resource.metadata.resourceVersion)
+        .code(current.done ? 201 : 202)
+        .send(flagView(current.resource));
+    },
+  );
+
+  app.patch<KeyRequest>(
+    '/api/v1/flags/:key',
+    routeDocs(tag, 'Changes a flag', {
+      body: jsonSchemaOf(patchFlagBody),
+      querystring: jsonSchemaOf(writeQuery),
+    }),
+    async (request, reply) => {
+      const tenant = await access(request, 'write');
+      const { wait } = parseQuery(writeQuery, request.query);
+      const body = parseBody(patchFlagBody, request.body);
+      const written = await patchFlag(deps, tenant, request.params.key, body, ifMatchVersion(request));
+      const current = wait
+        ? await waitForPropagation(deps, FEATURE_FLAGS.plural, written)
+        : { resource: written, done: true };
+      return withEtag(reply, current.resource.metadata.resourceVersion)
+        .code(current.done ? 200 : 202)
+        .send(flagView(current.resource));
+    },
+  );
+
+  app.delete<KeyRequest>(
+    '/api/v1/flags/:key',
+    routeDocs(tag, 'Archives a flag: its FeatureFlag is deleted, its rows kept'),
+    async (request, reply) => {
+      const tenant = await access(request, 'write');
+      await deleteFlag(deps, tenant, request.params.key, ifMatchVersion(request));
+      return reply.code(204).send();
+    },
+  );
+}

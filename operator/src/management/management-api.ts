@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { KeyStore, ManagedResources, ResourceCache } from '../cluster/cluster.ts';
+import type { Principal } from './jwt-verifier.ts';
+import type pg from 'pg';
+import { environmentRoutes } from './environment-routes.ts';
+import { flagRoutes } from './flag-routes.ts';
+import { managementReadRoutes } from './management-routes.ts';
+import { PerKeyLock } from './per-key-lock.ts';
+import { Problem, problemHandling } from './problems.ts';
+
+export interface ManagementApiDeps {
+  pool: pg.Pool;
+  verify: (token: string) => Promise<Principal | null>;
+  /** The operator's FeatureFlag cache: sync status for the tenant reads. */
+  flags: ResourceCache;
+  /** The resources themselves; absent where the management API does not write. */
+  resources?: ManagedResources;
+  keys: KeyStore;
+  watched: readonly string[];
+  writes: boolean;
+  reconcileWaitMs: number;
+  propagationWaitMs: number;
+}
+
+/** A ManagedResources that refuses every write: the management API with MANAGEMENT_WRITES=false. */
+function readOnly(resources: ManagedResources): ManagedResources {
+  const refuse = async (): Promise<never> => {
+    throw new Problem(405, 'read-only', 'This management API does not write', 'MANAGEMENT_WRITES is false');
+  };
+  return {
+    get: (plural, namespace, name) => resources.get(plural, namespace, name),
+    list: (plural, namespace) => resources.list(plural, namespace),
+    namespaceExists: (namespace) => resources.namespaceExists(namespace),
+    create: refuse,
+    update: refuse,
+    delete: refuse,
+  };
+}
+
+/**
+ * The management API in its own scope: problem+json for every error, bodies validated by zod in the
+ * handlers (fastify's own validation is off here, the schemas only document), JSON serialised as is.
+ */
+export async function registerManagementApi(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
+  await app.register(async (scope) => {
+    problemHandling(scope);
+    scope.setValidatorCompiler(() => (value) => ({ value }));
+    scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    const namespaceExists = deps.resources
+      ? (namespace: string) => deps.resources!.namespaceExists(namespace)
+      : async () => false;
+    const base = { pool: deps.pool, verify: deps.verify, watched: deps.watched, namespaceExists };
+    managementReadRoutes(scope, { ...base, flags: deps.flags });
+    if (!deps.resources) return;
+    const resources = deps.writes ? deps.resources : readOnly(deps.resources);
+    const writes = {
+      ...base,
+      resources,
+      lock: new PerKeyLock(),
+      keys: deps.keys,
+      reconcileWaitMs: deps.reconcileWaitMs,
+      propagationWaitMs: deps.propagationWaitMs,
+    };
+    flagRoutes(scope, writes);
+    environmentRoutes(scope, writes);
+  });
+}

@@ -1,0 +1,61 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { invalidBody, Problem } from './problems.ts';
+
+/** A query zod refused: 400, each issue named by its parameter. */
+export function invalidQuery(error: z.ZodError): Problem {
+  const errors = error.issues.map((issue) => ({
+    field: issue.path.join('.') || '(query)',
+    message: issue.message,
+  }));
+  return new Problem(
+    400,
+    'invalid-request',
+    'The query parameters are not valid',
+    errors.map((entry) => `${entry.field}: ${entry.message}`).join('; '),
+    { errors },
+  );
+}
+
+/** The body as `schema` reads it, or a 422 naming every field it got wrong. */
+export function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new Problem(
+      422,
+      'invalid-request',
+      'The request body is not valid',
+      '(body): must be a JSON object',
+      {
+        errors: [{ field: '(body)', message: 'must be a JSON object' }],
+      },
+    );
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalidBody(parsed.error);
+  return parsed.data;
+}
+
+export function parseQuery<Schema extends z.ZodType>(schema: Schema, query: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw invalidQuery(parsed.error);
+  return parsed.data;
+}
+
+/** The tenant a seed-style request names: `X-Tenant-ID`. */
+export const tenantHeader = (request: FastifyRequest): string | undefined => {
+  const value = request.headers['x-tenant-id'];
+  return typeof value === 'string' ? value.trim() : undefined;
+};
+
+/** The resourceVersion `If-Match` names, or undefined when it is absent or `*` (any version). */
+export const ifMatchVersion = (request: FastifyRequest): string | undefined => {
+  const value = request.headers['if-match'];
+  if (typeof value !== 'string' || value.trim() === '*') return undefined;
+  return value.trim().replace(/^W\//, '').replaceAll('"', '');
+};
+
+/** A resource's version as an entity tag: what `If-Match` sends back. */
+export const etagOf = (resourceVersion: string | undefined | null): string => `"${resourceVersion ?? ''}"`;
+
+export function withEtag(reply: FastifyReply, resourceVersion: string | undefined | null): FastifyReply {
+  return reply.header('etag', etagOf(resourceVersion));
+}

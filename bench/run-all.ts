@@ -5,7 +5,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-const BENCHES = ['core', 'rules', 'evaluator', 'fairness', 'operator', 'propagation', 'scale'] as const;
+const BENCHES = [
+  'core',
+  'rules',
+  'evaluator',
+  'fairness',
+  'operator',
+  'propagation',
+  'management',
+  'scale',
+] as const;
 const results = join(mkdtempSync(join(tmpdir(), 'xc-bench-')), 'results.jsonl');
 for (const bench of BENCHES) {
   console.error(`\n== npm run bench:${bench}`);
@@ -35,6 +44,7 @@ const core = get('core');
 const evaluator = get('evaluator');
 const operator = get('operator');
 const propagation = get('propagation');
+const management = get('management');
 const scale = get('scale');
 const rules = get('rules');
 const fairness = get('fairness');
@@ -55,6 +65,18 @@ const rows: [string, string, string, string][] = [
   [
     'propagation: patch → `Propagated=True`, p50 / p99',
     `${propagation.propagated.p50} / ${propagation.propagated.p99} ms`,
+    '',
+    '',
+  ],
+  [
+    `management API: PATCH → served by both evaluators (${management.writes} writes), p50 / p99 / max`,
+    `${management.served.p50} / ${management.served.p99} / ${management.served.max} ms`,
+    'p99 < 300 ms',
+    met(management.served.p99 < 300),
+  ],
+  [
+    'management API: PATCH answered, p50 / p99',
+    `${management.answered.p50} / ${management.answered.p99} ms`,
     '',
     '',
   ],
@@ -171,6 +193,7 @@ npm run bench:fairness         # a tenant's latency beside one doing its worst, 
 npm run bench:evaluator        # autocannon on loopback, evaluator and load generator pinned to a core each
 npm run bench:operator         # ${n(operator.flags)} FeatureFlags through the test control plane
 npm run bench:propagation      # ${propagation.changes} patches, 2 evaluator processes, then Redis killed
+npm run bench:management       # ${management.writes} writes through the management API, 2 evaluator processes
 npm run bench:scale            # ${n(scale.shape.flags)} flags in ${scale.large.environments} environments loaded in one evaluator
 \`\`\`
 

@@ -1,0 +1,112 @@
+// bench/management: writes through the management API, and how long until every evaluator serves them.
+//   For each of N successive writes (PATCH /api/v1/flags/bench with a JWT, alternating 0 % and 100 %):
+//   - answered: the PATCH's own latency (the write reaches the API server; the operator's reconcile of the
+//     write before it is awaited, so each write is one generation and one audit row);
+//   - served by all: from sending the PATCH until both evaluator processes answer the new value.
+// Usage: npm run bench:management [-- --writes 200]
+import { cpus } from 'node:os';
+import { kubectl } from '../../tests/support/kubectl.ts';
+import { callManagement, managementEnv, managementToken } from '../../tests/support/management-client.ts';
+import { freshDatabase } from '../../tests/support/test-database.ts';
+import { E2EStack, environmentManifest } from '../../tests/e2e/e2e-stack.ts';
+import { arg } from '../support/cli.ts';
+import { percentile, recordResults } from '../support/results.ts';
+import {
+  ensureControlPlane,
+  ensureServices,
+  stopControlPlane,
+  stopServices,
+} from '../support/test-infrastructure.ts';
+
+const WRITES = arg('writes', 200);
+
+const services = ensureServices();
+const controlPlane = ensureControlPlane();
+const run = Date.now().toString(36);
+const stack = await E2EStack.start({
+  evaluators: 2,
+  operatorEnv: { ...managementEnv(), KUBECONFIG: process.env.XC_OPERATOR_KUBECONFIG! },
+  database: async () => {
+    const database = await freshDatabase(`xc_bench_management_${run}`);
+    await database.owner.end();
+    return { name: `xc_bench_management_${run}`, url: database.url, drop: database.drop };
+  },
+});
+
+async function servedValue(url: string, key: string): Promise<unknown> {
+  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/bench`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey: 'user-123' } }),
+  });
+  return ((await response.json()) as { value?: unknown }).value;
+}
+
+const summary = (values: number[]) => ({
+  p50: Math.round(percentile(values, 50)),
+  p99: Math.round(percentile(values, 99)),
+  max: Math.round(Math.max(...values)),
+});
+
+try {
+  await stack.apply(environmentManifest());
+  const key = await stack.apiKey();
+  const token = await managementToken('bench-writer', { [stack.namespace]: 'editor' }, { expires: '2h' });
+  const api = (method: string, path: string, body: unknown) =>
+    callManagement(stack.operators[0]!.url, method, path, { token, tenant: stack.namespace, body });
+  const created = await api('POST', '/api/v1/flags?wait=propagated', { key: 'bench', rollout_percentage: 0 });
+  if (created.status !== 201)
+    throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const waited = await kubectl([
+    'wait',
+    '--for=condition=Propagated',
+    'featureflag/bench',
+    '-n',
+    stack.namespace,
+    '--timeout=60s',
+  ]);
+  if (!waited.ok) throw new Error(waited.out);
+
+  const answered: number[] = [];
+  const served: number[] = [];
+  for (let i = 1; i <= WRITES; i++) {
+    const expected = i % 2 === 1;
+    const sentAt = performance.now();
+    const written = await api('PATCH', '/api/v1/flags/bench', { rollout_percentage: expected ? 100 : 0 });
+    if (written.status !== 200)
+      throw new Error(`write ${i} answered ${written.status}: ${JSON.stringify(written.body)}`);
+    answered.push(performance.now() - sentAt);
+    for (;;) {
+      const values = await Promise.all(stack.evaluators.map((evaluator) => servedValue(evaluator.url, key)));
+      if (values.every((value) => value === expected)) break;
+      if (performance.now() - sentAt > 10_000) throw new Error(`write ${i} not served after 10 s`);
+    }
+    served.push(performance.now() - sentAt);
+  }
+
+  const figures = { writes: WRITES, answered: summary(answered), served: summary(served) };
+  console.log(
+    `bench/management on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}: kube-apiserver, etcd, Postgres, Redis, the operator and 2 evaluator processes on this machine`,
+  );
+  console.table([
+    {
+      measure: `PATCH answered (${WRITES} writes)`,
+      'p50 ms': figures.answered.p50,
+      'p99 ms': figures.answered.p99,
+      'max ms': figures.answered.max,
+      target: '',
+    },
+    {
+      measure: 'PATCH sent → served by both evaluators',
+      'p50 ms': figures.served.p50,
+      'p99 ms': figures.served.p99,
+      'max ms': figures.served.max,
+      target: 'p99 < 300 ms',
+    },
+  ]);
+  recordResults('management', figures);
+} finally {
+  await stack.stop();
+  if (controlPlane.started) stopControlPlane();
+  if (services.started) stopServices();
+}

@@ -7,10 +7,10 @@
 import { cpus } from 'node:os';
 import { kubectl } from '../../tests/support/kubectl.ts';
 import { callManagement, managementEnv, managementToken } from '../../tests/support/management-client.ts';
-import { freshDatabase } from '../../tests/support/test-database.ts';
-import { E2EStack, environmentManifest } from '../../tests/e2e/e2e-stack.ts';
+import { environmentManifest } from '../../tests/e2e/e2e-stack.ts';
+import { benchStack, latencySummary, servedValue } from '../support/served.ts';
 import { arg } from '../support/cli.ts';
-import { percentile, recordResults } from '../support/results.ts';
+import { recordResults } from '../support/results.ts';
 import {
   ensureControlPlane,
   ensureServices,
@@ -22,31 +22,11 @@ const WRITES = arg('writes', 200);
 
 const services = ensureServices();
 const controlPlane = ensureControlPlane();
-const run = Date.now().toString(36);
-const stack = await E2EStack.start({
-  evaluators: 2,
+const stack = await benchStack('management', {
   operatorEnv: { ...managementEnv(), KUBECONFIG: process.env.XC_OPERATOR_KUBECONFIG! },
-  database: async () => {
-    const database = await freshDatabase(`xc_bench_management_${run}`);
-    await database.owner.end();
-    return { name: `xc_bench_management_${run}`, url: database.url, drop: database.drop };
-  },
 });
 
-async function servedValue(url: string, key: string): Promise<unknown> {
-  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/bench`, {
-    method: 'POST',
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ context: { targetingKey: 'user-123' } }),
-  });
-  return ((await response.json()) as { value?: unknown }).value;
-}
-
-const summary = (values: number[]) => ({
-  p50: Math.round(percentile(values, 50)),
-  p99: Math.round(percentile(values, 99)),
-  max: Math.round(Math.max(...values)),
-});
+const summary = latencySummary;
 
 try {
   await stack.apply(environmentManifest());
@@ -77,7 +57,9 @@ try {
       throw new Error(`write ${i} answered ${written.status}: ${JSON.stringify(written.body)}`);
     answered.push(performance.now() - sentAt);
     for (;;) {
-      const values = await Promise.all(stack.evaluators.map((evaluator) => servedValue(evaluator.url, key)));
+      const values = await Promise.all(
+        stack.evaluators.map((evaluator) => servedValue(evaluator.url, key, 'bench')),
+      );
       if (values.every((value) => value === expected)) break;
       if (performance.now() - sentAt > 10_000) throw new Error(`write ${i} not served after 10 s`);
     }

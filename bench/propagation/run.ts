@@ -9,9 +9,9 @@ import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
 import { kubectl } from '../../tests/support/kubectl.ts';
-import { freshDatabase } from '../../tests/support/test-database.ts';
-import { E2EStack, environmentManifest, flagManifest } from '../../tests/e2e/e2e-stack.ts';
-import { percentile, recordResults } from '../support/results.ts';
+import { environmentManifest, flagManifest } from '../../tests/e2e/e2e-stack.ts';
+import { benchStack, latencySummary, servedValue } from '../support/served.ts';
+import { recordResults } from '../support/results.ts';
 import {
   ensureControlPlane,
   ensureServices,
@@ -29,24 +29,7 @@ kubeConfig.loadFromDefault();
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-const run = Date.now().toString(36);
-const stack = await E2EStack.start({
-  evaluators: 2,
-  database: async () => {
-    const database = await freshDatabase(`xc_bench_propagation_${run}`);
-    await database.owner.end();
-    return { name: `xc_bench_propagation_${run}`, url: database.url, drop: database.drop };
-  },
-});
-
-async function servedValue(url: string, key: string): Promise<unknown> {
-  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/bench`, {
-    method: 'POST',
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ context: { targetingKey: 'user-123' } }),
-  });
-  return ((await response.json()) as { value?: unknown }).value;
-}
+const stack = await benchStack('propagation');
 
 async function propagatedGeneration(): Promise<number | null> {
   const flag = (await custom.getNamespacedCustomObject({
@@ -87,7 +70,9 @@ async function untilServed(
   pauseMs: number,
 ) {
   for (;;) {
-    const values = await Promise.all(stack.evaluators.map((evaluator) => servedValue(evaluator.url, key)));
+    const values = await Promise.all(
+      stack.evaluators.map((evaluator) => servedValue(evaluator.url, key, 'bench')),
+    );
     if (values.every((value) => value === expected)) return performance.now() - sentAt;
     if (performance.now() - sentAt > timeoutMs) throw new Error(`not served after ${timeoutMs} ms`);
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -112,11 +97,7 @@ async function change(
   return { served, propagated };
 }
 
-const summary = (values: number[]) => ({
-  p50: Math.round(percentile(values, 50)),
-  p99: Math.round(percentile(values, 99)),
-  max: Math.round(Math.max(...values)),
-});
+const summary = latencySummary;
 
 try {
   await stack.apply(environmentManifest());

@@ -220,6 +220,9 @@ spec: { rollout: { percentage: ${percentage} } }
       writers.map((token, i) => api('PATCH', '/api/v1/flags/busy', { rollout_percentage: i + 1 }, token)),
     );
     const accepted = answers.flatMap((answer, i) => (answer.status === 200 ? [{ i, answer }] : []));
+    const statuses: Record<number, number> = {};
+    for (const answer of answers) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    console.log(`50 concurrent PATCHes of one flag: ${JSON.stringify(statuses)}`);
     expect(accepted.length).toBeGreaterThan(0);
     // anything not accepted was refused whole, with a problem that says why
     for (const answer of answers.filter((each) => each.status !== 200))

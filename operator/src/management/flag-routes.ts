@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { CustomResource } from '../kube/custom-resource.ts';
 import { z } from 'zod';
 import { listArchivedFlags, readArchivedFlag } from '../../../db/src/stores/flag-reads.ts';
 import { withTenant } from '../../../db/src/tenant-scope.ts';
@@ -43,6 +44,20 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
   const access = (request: Parameters<typeof tenantHeader>[0], mode: 'read' | 'write') =>
     tenantAccess(deps, request, tenantHeader(request), mode);
   const tag = 'flags';
+  /** The written flag, or with `?wait=propagated` the flag once served everywhere (202 if not in time). */
+  const answerWritten = async (
+    reply: FastifyReply,
+    written: CustomResource,
+    wait: unknown,
+    status: number,
+  ) => {
+    const current = wait
+      ? await waitForPropagation(deps, FEATURE_FLAGS.plural, written)
+      : { resource: written, done: true };
+    return withEtag(reply, current.resource.metadata.resourceVersion)
+      .code(current.done ? status : 202)
+      .send(flagView(current.resource));
+  };
 
   app.get<KeyRequest>(
     '/api/v1/flags',
@@ -99,13 +114,8 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
       const tenant = await access(request, 'write');
       const { wait } = parseQuery(writeQuery, request.query);
       const created = await createFlag(deps, tenant, parseBody(createFlagBody, request.body));
-      const current = wait
-        ? await waitForPropagation(deps, FEATURE_FLAGS.plural, created)
-        : { resource: created, done: true };
       reply.header('location', `/api/v1/flags/${encodeURIComponent(flagView(created).key)}`);
-      return withEtag(reply, current.resource.metadata.resourceVersion)
-        .code(current.done ? 201 : 202)
-        .send(flagView(current.resource));
+      return answerWritten(reply, created, wait, 201);
     },
   );
 
@@ -120,12 +130,7 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
       const { wait } = parseQuery(writeQuery, request.query);
       const body = parseBody(patchFlagBody, request.body);
       const written = await patchFlag(deps, tenant, request.params.key, body, ifMatchVersion(request));
-      const current = wait
-        ? await waitForPropagation(deps, FEATURE_FLAGS.plural, written)
-        : { resource: written, done: true };
-      return withEtag(reply, current.resource.metadata.resourceVersion)
-        .code(current.done ? 200 : 202)
-        .send(flagView(current.resource));
+      return answerWritten(reply, written, wait, 200);
     },
   );
 

@@ -12,7 +12,7 @@ import {
 } from '../../../core/src/index.ts';
 import type { ManagedResources } from '../cluster/cluster.ts';
 import type { CustomResource } from '../kube/custom-resource.ts';
-import { Problem } from './problems.ts';
+import { fieldProblem, Problem } from './problems.ts';
 import {
   createWithActor,
   deleteInTurn,
@@ -44,15 +44,9 @@ function bodySpec(build: () => JsonObject): JsonObject {
     return build();
   } catch (error) {
     if (!(error instanceof BodyConflict)) throw error;
-    throw new Problem(
-      422,
-      'invalid-request',
-      'The request body is not valid',
-      `${error.field}: ${error.message}`,
-      {
-        errors: [{ field: error.field, message: error.message }],
-      },
-    );
+    throw fieldProblem(422, 'invalid-request', 'The request body is not valid', [
+      { field: error.field, message: error.message },
+    ]);
   }
 }
 

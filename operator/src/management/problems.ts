@@ -51,20 +51,21 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 
 export const unauthorized = () => new Problem(401, 'unauthorized', 'Unauthorized');
 
-/** A body zod refused, each issue named by its field. */
-export function invalidBody(error: z.ZodError): Problem {
+/** A refusal naming each field it refuses, the detail listing them. */
+export const fieldProblem = (status: number, slug: string, title: string, errors: FieldError[]): Problem =>
+  new Problem(status, slug, title, errors.map((entry) => `${entry.field}: ${entry.message}`).join('; '), {
+    errors,
+  });
+
+/** What zod refused of `part` (the body, the query), each issue named by its field. */
+export function zodProblem(status: 400 | 422, part: 'body' | 'query', error: z.ZodError): Problem {
   const errors = error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    field: issue.path.length > 0 ? issue.path.join('.') : `(${part})`,
     message:
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
-  return new Problem(
-    422,
-    'invalid-request',
-    'The request body is not valid',
-    errors.map((entry) => `${entry.field}: ${entry.message}`).join('; '),
-    { errors },
-  );
+  const title = part === 'body' ? 'The request body is not valid' : 'The query parameters are not valid';
+  return fieldProblem(status, 'invalid-request', title, errors);
 }
 
 /** A resource refusal in the body's terms: `spec.rollout.percentage` is `rollout_percentage` to its writer. */
@@ -79,13 +80,11 @@ export function refusal(error: ResourceRefused, flatFieldOf: Readonly<Record<str
     const flat = flatFieldOf[field];
     return { field: flat ?? field, ...(flat ? { resourceField: field } : {}), message: cause.message };
   });
-  return new Problem(
-    422,
-    'invalid-resource',
-    'The rules of the resource refuse it',
-    errors.map((entry) => `${entry.field}: ${entry.message}`).join('; ') || error.message,
-    { errors },
-  );
+  if (errors.length === 0)
+    return new Problem(422, 'invalid-resource', 'The rules of the resource refuse it', error.message, {
+      errors,
+    });
+  return fieldProblem(422, 'invalid-resource', 'The rules of the resource refuse it', errors);
 }
 
 /**

@@ -1,36 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { invalidBody, Problem } from './problems.ts';
+import { fieldProblem, zodProblem } from './problems.ts';
 
 /** A query zod refused: 400, each issue named by its parameter. */
-export function invalidQuery(error: z.ZodError): Problem {
-  const errors = error.issues.map((issue) => ({
-    field: issue.path.join('.') || '(query)',
-    message: issue.message,
-  }));
-  return new Problem(
-    400,
-    'invalid-request',
-    'The query parameters are not valid',
-    errors.map((entry) => `${entry.field}: ${entry.message}`).join('; '),
-    { errors },
-  );
-}
+export const invalidQuery = (error: z.ZodError) => zodProblem(400, 'query', error);
 
 /** The body as `schema` reads it, or a 422 naming every field it got wrong. */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new Problem(
-      422,
-      'invalid-request',
-      'The request body is not valid',
-      '(body): must be a JSON object',
-      {
-        errors: [{ field: '(body)', message: 'must be a JSON object' }],
-      },
-    );
+    throw fieldProblem(422, 'invalid-request', 'The request body is not valid', [
+      { field: '(body)', message: 'must be a JSON object' },
+    ]);
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw invalidBody(parsed.error);
+  if (!parsed.success) throw zodProblem(422, 'body', parsed.error);
   return parsed.data;
 }
 

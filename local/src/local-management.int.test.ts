@@ -162,6 +162,28 @@ describe('the management API in local mode', () => {
     expect((await api('POST', '/api/v1/flags', { key: 'pricing.v2-219427' })).status).toBe(201);
   });
 
+  // Regression (attack review): a scan that read the file just before a write landed dropped the write's note,
+  // so 5 of 20 back-to-back writes were audited as the file's.
+  it('keeps the caller as the actor of back-to-back writes', async () => {
+    for (let i = 1; i <= 12; i++)
+      expect((await api('PATCH', '/api/v1/flags/pricing.v2-219427', { rollout_percentage: i })).status).toBe(
+        200,
+      );
+    const entries = await eventually(
+      auditEntries,
+      (found) =>
+        found.filter((entry) => entry.resource === 'pricing.v2-219427' && entry.action === 'update')
+          .length === 12,
+      FOLLOWS_MS,
+    );
+    const updates = entries.filter(
+      (entry) => entry.resource === 'pricing.v2-219427' && entry.action === 'update',
+    );
+    expect(updates.map((entry) => `${entry.actor}/${entry.actorSource}`)).toEqual(
+      Array(12).fill('local-developer/management-api'),
+    );
+  });
+
   it('names the file once the user edits what the API wrote', async () => {
     const path = join(manifests, 'shop', 'featureflag-dark-mode.yaml');
     await writeFile(path, (await readFile(path, 'utf8')).replace('percentage: 0', 'percentage: 5'));

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { ruleLimitsOf } from '../../core/src/index.ts';
 import type { Cluster, ResourceCache } from './cluster/cluster.ts';
 import type { OperatorConfig } from './config.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
@@ -67,6 +68,7 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       writes: config.MANAGEMENT_WRITES,
       reconcileWaitMs: config.MANAGEMENT_RECONCILE_WAIT_MS,
       propagationWaitMs: config.MANAGEMENT_PROPAGATION_WAIT_MS,
+      ruleLimits: ruleLimitsOf(config),
     });
   }
   return app;

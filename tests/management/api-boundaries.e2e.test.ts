@@ -33,6 +33,13 @@ const ROUTES: [string, string, unknown?][] = [
 ];
 const WRITES = ROUTES.filter(([method]) => method !== 'GET');
 
+/** A rule nested `depth` levels deep. */
+const nested = (depth: number): unknown => {
+  let rule: unknown = { var: 'plan' };
+  for (let i = 0; i < depth; i++) rule = { '!': [rule] };
+  return rule;
+};
+
 /** What a refused request must leave as it was: the resource, its rows, the audit log. */
 async function snapshot(namespace: string) {
   const flags = await kubectlJson<{ items: { metadata: { name: string; resourceVersion: string } }[] }>([
@@ -186,6 +193,10 @@ describe('the management API refuses', () => {
       ['POST', '/api/v1/flags', { body: { key: 'x5', description: 'x'.repeat(20_000) } }, 413, ''],
       ['POST', '/api/v1/flags', { rawBody: '{"key": ' }, 400, ''],
       ['GET', '/api/v1/flags?page_size=101', {}, 400, 'page_size'],
+      // beyond the operator's rule limits: refused here, not written and then marked InvalidSpec
+      ['POST', '/api/v1/flags', { body: { key: 'x6', targeting: nested(200) } }, 422, 'spec.targeting'],
+      ['POST', '/api/v1/flags', { body: { key: 'x7', targeting: nested(2000) } }, 422, '(body)'],
+      ['PATCH', '/api/v1/environments/%2E', { body: { name: 'x' } }, 404, ''],
     ];
     for (const [method, path, options, status, field] of cases) {
       const answer = await call(method, path, { token, tenant: tenantA, ...options });

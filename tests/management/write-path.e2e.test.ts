@@ -209,6 +209,26 @@ spec: { rollout: { percentage: ${percentage} } }
       ns,
     ]);
     expect(flag.metadata.annotations['flags.exclusive-change.io/changed-by']).toBe('bob');
+
+    // Regressions (attack review): an annotation-only update is not stamped, so the policy refuses anyone's
+    // change to the actor annotations; before, `kubectl annotate … deleted-by=ceo` then `kubectl delete` was
+    // audited as the management API's user "ceo", and a forged changed-by after a spec change as "ceo".
+    const bob = ['--token', people.get('bob')!];
+    for (const forged of [
+      ['flags.exclusive-change.io/deleted-by=ceo'],
+      ['--overwrite', 'flags.exclusive-change.io/changed-by=ceo'],
+      ['--overwrite', 'flags.exclusive-change.io/changed-spec=0000'],
+    ]) {
+      const annotated = await kubectl(['annotate', ...bob, 'ff', 'people-flag', '-n', ns, ...forged]);
+      expect(annotated.ok).toBe(false);
+      expect(annotated.out).toMatch(/management API's to write|stamped by the API server/);
+    }
+    expect((await kubectl(['delete', ...bob, 'ff', 'people-flag', '-n', ns])).ok).toBe(true);
+    const archived = await eventually(
+      () => auditRows('people-flag'),
+      (found) => found.some((row) => row.action === 'archive'),
+    );
+    expect(archived.at(-1)!.actor).not.toBe('ceo');
   });
 
   it('audits 50 concurrent PATCHes from different tokens once each, in a chain that verifies, ending at the last accepted', async () => {

@@ -41,6 +41,23 @@ describe('specFromBody', () => {
     expect(current.rollout.percentage).toBe(10);
   });
 
+  // Regression (attack review): `{"state": null}` was sent as is; the API server pruned it and defaulted the
+  // flag back to ENABLED, and the spec it stored was not the one digested, so the audit lost the caller.
+  it('treats null as removal at any depth, and refuses flat and spec fields that disagree', () => {
+    const current = { state: 'DISABLED', rollout: { percentage: 10, bucketBy: 'org' } };
+    expect(specFromBody(patchFlagBody.parse({ state: null }), current)).toEqual({ rollout: current.rollout });
+    expect(
+      specFromBody(patchFlagBody.parse({ rollout: { percentage: 80, bucketBy: null } }), current),
+    ).toEqual({
+      state: 'DISABLED',
+      rollout: { percentage: 80 },
+    });
+    expect(() => specFromBody(patchFlagBody.parse({ name: 'Z', displayName: 'Q' }))).toThrow(BodyConflict);
+    expect(() =>
+      specFromBody(patchFlagBody.parse({ rollout: { percentage: 5 }, rollout_percentage: 70 })),
+    ).toThrow(BodyConflict);
+  });
+
   it('refuses unknown fields and wrong types by name', () => {
     const unknown = createFlagBody.safeParse({ key: 'a', colour: 'red' });
     expect(unknown.success).toBe(false);

@@ -87,17 +87,36 @@ function stateOf(body: PatchFlagBody): 'ENABLED' | 'DISABLED' | undefined {
   const wanted = [
     body.is_enabled === undefined ? undefined : body.is_enabled ? 'ENABLED' : 'DISABLED',
     body.status === undefined ? undefined : body.status === 'active' ? 'ENABLED' : 'DISABLED',
-    body.state as string | undefined,
+    body.state === null ? undefined : (body.state as string | undefined),
   ].filter((state) => state !== undefined);
   if (new Set(wanted).size > 1)
     throw new BodyConflict('is_enabled', 'is_enabled, status and state say different things');
   return wanted[0] as 'ENABLED' | 'DISABLED' | undefined;
 }
 
+/** A JSON value without its null members, at any depth: null removes, here as at the top. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([key, member]) => (member === null ? [] : [[key, withoutNulls(member)]])),
+  );
+}
+
+/** The flat field and the spec field it maps to must not say different things. */
+function agree(flat: string, flatValue: unknown, specField: string, specValue: unknown): void {
+  if (
+    flatValue !== undefined &&
+    specValue !== undefined &&
+    JSON.stringify(flatValue) !== JSON.stringify(specValue)
+  )
+    throw new BodyConflict(flat, `${flat} and ${specField} say different things`);
+}
+
 /**
  * The spec a write asks for: `current` (empty for a create) with the body's fields laid over it. Spec fields
- * are taken as they are; flat fields are mapped; null removes. Throws BodyConflict for a body that
- * contradicts itself.
+ * are taken as they are; flat fields are mapped; null removes, at any depth (as the API server prunes nulls).
+ * Throws BodyConflict for a body that contradicts itself.
  */
 export function specFromBody(body: PatchFlagBody, current: JsonObject = {}): JsonObject {
   const spec = new Map<string, unknown>(Object.entries(structuredClone(current)));
@@ -106,7 +125,13 @@ export function specFromBody(body: PatchFlagBody, current: JsonObject = {}): Jso
     if (value === null) spec.delete(field);
     else spec.set(field, value);
   };
-  for (const field of Object.keys(specFields)) set(field, body[field as keyof PatchFlagBody]);
+  agree('name', body.name, 'displayName', body.displayName);
+  const rollout = body.rollout as { percentage?: unknown } | null | undefined;
+  agree('rollout_percentage', body.rollout_percentage, 'rollout.percentage', rollout?.percentage);
+  for (const field of Object.keys(specFields)) {
+    const value = body[field as keyof PatchFlagBody];
+    set(field, value === null ? null : withoutNulls(value));
+  }
   set('displayName', body.name);
   set('description', body.description);
   const state = stateOf(body);

@@ -47,12 +47,18 @@ describe('actorOf', () => {
 });
 
 describe('deleterOf', () => {
-  it('names who the management API says deleted it, else the field manager', () => {
-    expect(deleterOf({ [DELETED_BY]: 'bob', [DELETED_BY_EMAIL]: '' }, 'kubectl')).toEqual({
+  it('names who the management API says deleted it, when its field manager wrote that; else the field manager', () => {
+    const marked = { [DELETED_BY]: 'bob', [DELETED_BY_EMAIL]: '' };
+    expect(deleterOf(marked, 'kubectl', 'exclusive-change-management')).toEqual({
       name: 'bob',
       email: null,
       source: 'management-api',
     });
-    expect(deleterOf({}, 'kubectl')).toEqual({ name: 'kubectl', source: 'field-manager' });
+    // `kubectl annotate … deleted-by=ceo` then `kubectl delete`: not believed
+    expect(deleterOf(marked, 'kubectl', 'kubectl-annotate')).toEqual({
+      name: 'kubectl',
+      source: 'field-manager',
+    });
+    expect(deleterOf({}, 'kubectl', undefined)).toEqual({ name: 'kubectl', source: 'field-manager' });
   });
 });

@@ -60,14 +60,17 @@ export function actorOf(
 }
 
 /**
- * Who deleted a resource: the management API says so before it deletes; Kubernetes tells no one else who did
- * (admission cannot stamp a deletion), so otherwise the last field manager of the spec, said to be only that.
+ * Who deleted a resource: the management API says so before it deletes, and is believed when its field manager
+ * wrote that annotation (`markedBy`); Kubernetes tells no one else who did (admission cannot stamp a deletion),
+ * so otherwise the last field manager of the spec, said to be only that.
  */
 export function deleterOf(
   annotations: Readonly<Record<string, string>> | undefined,
   fieldManager: string,
+  markedBy: string | undefined,
 ): Actor {
   const name = annotations?.[DELETED_BY];
-  if (name) return { name, email: annotations[DELETED_BY_EMAIL] || null, source: 'management-api' };
+  if (name && markedBy === MANAGEMENT_FIELD_MANAGER)
+    return { name, email: annotations[DELETED_BY_EMAIL] || null, source: 'management-api' };
   return { name: fieldManager, source: 'field-manager' };
 }

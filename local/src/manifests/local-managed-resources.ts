@@ -13,7 +13,13 @@ import {
   type NewResource,
 } from '../../../operator/src/cluster/cluster.ts';
 import type { CustomResource } from '../../../operator/src/kube/custom-resource.ts';
-import { createManifest, editManifest, removeFromManifest, type DocumentRef } from './manifest-editor.ts';
+import {
+  createManifest,
+  editManifest,
+  mergeKeyPath,
+  removeFromManifest,
+  type DocumentRef,
+} from './manifest-editor.ts';
 
 const KIND_OF: Record<string, typeof FEATURE_FLAGS.kind | typeof ENVIRONMENTS.kind> = {
   [FEATURE_FLAGS.plural]: FEATURE_FLAGS.kind,
@@ -38,6 +44,14 @@ const kindOf = (plural: string) => {
   if (!kind) throw new Error(`unknown resource ${plural}`);
   return kind;
 };
+
+/** The rule set's issues, and a `<<` key, which a YAML 1.1 manifest cannot hold (manifest-editor.ts). */
+function localIssues(issues: SpecIssue[], spec: unknown): SpecIssue[] {
+  const merge = mergeKeyPath(spec);
+  return merge
+    ? [...issues, { field: merge, message: 'a "<<" key cannot be kept in a YAML 1.1 manifest' }]
+    : issues;
+}
 
 function invalid(ref: DocumentRef, issues: SpecIssue[]): ResourceRefused {
   const message = `${ref.kind} "${ref.name}" is invalid: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`;
@@ -77,7 +91,10 @@ export class LocalManagedResources implements ManagedResources {
     const ref = { kind: kindOf(plural), namespace, name: resource.metadata.name };
     if (this.#access.get(ref.kind, namespace, ref.name))
       throw new ResourceRefused(409, 'AlreadyExists', `${ref.kind} "${ref.name}" already exists`);
-    const issues = resourceIssues(ref.kind, { name: ref.name, namespace, spec: resource.spec });
+    const issues = localIssues(
+      resourceIssues(ref.kind, { name: ref.name, namespace, spec: resource.spec }),
+      resource.spec,
+    );
     if (issues.length > 0) throw invalid(ref, issues);
     const base = join(this.#access.directory, namespace, `${ref.kind.toLowerCase()}-${ref.name}`);
     let path = `${base}.yaml`;
@@ -97,10 +114,13 @@ export class LocalManagedResources implements ManagedResources {
       name: resource.metadata.name,
     };
     const current = this.#current(ref, resource);
-    const issues = resourceIssues(
-      ref.kind,
-      { name: ref.name, namespace: ref.namespace, spec: resource.spec },
-      { name: ref.name, spec: current.spec },
+    const issues = localIssues(
+      resourceIssues(
+        ref.kind,
+        { name: ref.name, namespace: ref.namespace, spec: resource.spec },
+        { name: ref.name, spec: current.spec },
+      ),
+      resource.spec,
     );
     if (issues.length > 0) throw invalid(ref, issues);
     this.#access.noteManagementWrite(ref.kind, ref.namespace, ref.name, resource.spec);

@@ -22,6 +22,8 @@ export interface StoredResource {
   specChangedAt: string;
   /** Who last changed the spec, as a field manager: the file, or the management API when it wrote it. */
   specManager?: string;
+  /** Who last changed its labels or annotations, likewise. */
+  metadataManager?: string;
 }
 
 /** A generated API key, as a Secret would hold it. */

@@ -187,7 +187,7 @@ export class ManifestCluster implements Cluster {
     for (const resource of reading.resources) {
       const id = idOf(resource);
       declared.add(id);
-      const applied = this.#store.apply(resource, this.#specManager(id, resource.spec));
+      const applied = this.#store.apply(resource, () => this.#writer(id, resource.spec));
       if (applied.outcome === 'deleting') awaitingDeletion.add(id);
       if (applied.outcome === 'refused') {
         const { file, kind, namespace, name } = resource;
@@ -203,13 +203,16 @@ export class ManifestCluster implements Cluster {
     this.#report(problems);
   }
 
-  /** The management API when the spec is the one it last wrote there; otherwise the file (the store's default). */
-  #specManager(id: string, spec: unknown): string | undefined {
+  /**
+   * Who made a change a scan found: the management API when the resource's spec is the one it last wrote there
+   * (its note is then used up), otherwise the file (undefined). Asked only for a change, so a pass that read
+   * the file just before the API's write landed leaves the note for the pass that reads it.
+   */
+  #writer(id: string, spec: unknown): string | undefined {
     const written = this.#managementWrites.get(id);
     if (written === undefined) return undefined;
-    if (written === specDigest(spec)) return MANAGEMENT_FIELD_MANAGER;
     this.#managementWrites.delete(id);
-    return undefined;
+    return written === specDigest(spec) ? MANAGEMENT_FIELD_MANAGER : undefined;
   }
 
   /** Logs each refusal once, the way `kubectl apply` would print it, until the file changes it. */

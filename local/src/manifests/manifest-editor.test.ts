@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
-import { createManifest, editManifest, removeFromManifest } from './manifest-editor.ts';
+import { createManifest, editManifest, mergeKeyPath, removeFromManifest } from './manifest-editor.ts';
 
 const FILE = `# flags of the shop
 apiVersion: flags.exclusive-change.io/v1alpha1
@@ -76,6 +76,13 @@ describe('removeFromManifest and createManifest', () => {
     expect(await readFile(path, 'utf8')).toBe(FILE.split('---\n')[0]);
     await removeFromManifest(path, { kind: 'Environment', namespace: 'shop', name: 'production' });
     await expect(readFile(path, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  // Regression (attack review): a `<<` key was printed plain, and YAML 1.1 read it back as a merge key.
+  it('finds the "<<" keys a YAML 1.1 manifest cannot hold, so the write is refused', () => {
+    expect(mergeKeyPath({ variants: { a: { '<<': { x: 1 }, y: 2 } } })).toBe('spec.variants.a');
+    expect(mergeKeyPath({ variants: { a: [{ b: 1 }, { '<<': 2 }] } })).toBe('spec.variants.a[1]');
+    expect(mergeKeyPath({ variants: { a: { x: 1 } } })).toBeNull();
   });
 
   it('writes a new manifest that reads back as the resource', async () => {

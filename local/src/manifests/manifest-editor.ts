@@ -36,16 +36,32 @@ function setChanged(doc: Doc, path: Path, before: unknown, after: unknown): void
   setCreating(doc, path, after);
 }
 
+const nodeOf = (doc: Doc, value: unknown) => doc.createNode(value);
+
+/**
+ * Where a value holds a `<<` key, which a YAML 1.1 manifest cannot hold: the yaml package prints it plain, and a
+ * plain `<<` is read back as a merge key, so what is read would not be what was written.
+ */
+export function mergeKeyPath(value: unknown, path = 'spec'): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, member] of Object.entries(value)) {
+    if (key === '<<') return path;
+    const found = mergeKeyPath(member, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Sets a value, creating the maps on its path that do not exist yet (as plain maps, in YAML 1.1 too). */
 function setCreating(doc: Doc, path: Path, value: unknown): void {
   for (let depth = 1; depth < path.length; depth++) {
     const prefix = path.slice(0, depth);
     if (!isMap(doc.getIn(prefix, true))) {
-      doc.setIn(prefix, doc.createNode(nest(path.slice(depth), value)));
+      doc.setIn(prefix, nodeOf(doc, nest(path.slice(depth), value)));
       return;
     }
   }
-  doc.setIn(path, doc.createNode(value));
+  doc.setIn(path, nodeOf(doc, value));
 }
 
 const nest = (path: Path, value: unknown): unknown =>
@@ -105,19 +121,17 @@ export async function createManifest(
   ref: DocumentRef,
   content: ResourceContent,
 ): Promise<void> {
-  const doc = new Document(
-    {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: ref.kind,
-      metadata: {
-        name: ref.name,
-        namespace: ref.namespace,
-        ...(Object.keys(content.annotations).length > 0 ? { annotations: content.annotations } : {}),
-      },
-      spec: content.spec,
+  const doc = new Document(null, { version: '1.1' });
+  doc.contents = nodeOf(doc, {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: ref.kind,
+    metadata: {
+      name: ref.name,
+      namespace: ref.namespace,
+      ...(Object.keys(content.annotations).length > 0 ? { annotations: content.annotations } : {}),
     },
-    { version: '1.1' },
-  );
+    spec: content.spec,
+  });
   await writeAtomically(path, String(doc));
 }
 

@@ -73,15 +73,16 @@ export class ObjectStore {
 
   /**
    * Creates the resource, or updates it when it differs and the update rules (core's) allow it: a new spec is
-   * a new generation, changed labels or annotations only a new resourceVersion. `specManager` is who wrote
-   * the spec (the file by default).
+   * a new generation, changed labels or annotations only a new resourceVersion. `writer` says who made a
+   * change (the file when it says nothing); it is asked only when there is one.
    */
-  apply(resource: DeclaredResource, specManager = `manifests:${resource.file}`): ApplyOutcome {
+  apply(resource: DeclaredResource, writer: () => string | undefined = () => undefined): ApplyOutcome {
+    const manager = () => writer() ?? `manifests:${resource.file}`;
     const { kind, namespace, name, spec } = resource;
     if (!isOurKind(kind)) throw new Error(`unknown kind ${kind}`);
     const stored = this.#resources.get(idOf(resource));
     if (!stored) {
-      this.#create(resource, specManager);
+      this.#create(resource, manager());
       return { outcome: 'created' };
     }
     if (stored.deletionTimestamp) return { outcome: 'deleting' };
@@ -91,13 +92,20 @@ export class ObjectStore {
       canonicalJson({ labels: stored.labels, annotations: stored.annotations ?? {} });
     if (canonicalJson(stored.spec) === canonicalJson(spec)) {
       if (!metadataChanged) return { outcome: 'unchanged' };
-      Object.assign(stored, metadata);
+      Object.assign(stored, metadata, { metadataManager: manager() });
       this.#changed(stored, 'update');
       return { outcome: 'updated' };
     }
     const issues = resourceIssues(kind, { name, namespace, spec }, { name: stored.name, spec: stored.spec });
     if (issues.length > 0) return { outcome: 'refused', issues };
-    Object.assign(stored, { spec, ...metadata, file: resource.file, specManager });
+    const changedBy = manager();
+    Object.assign(stored, {
+      spec,
+      ...metadata,
+      file: resource.file,
+      specManager: changedBy,
+      metadataManager: changedBy,
+    });
     stored.generation++;
     stored.specChangedAt = new Date().toISOString();
     this.#changed(stored, 'update');
@@ -142,6 +150,7 @@ export class ObjectStore {
     const stored: StoredResource = {
       ...resource,
       specManager,
+      metadataManager: specManager,
       uid: randomUUID(),
       generation: 1,
       resourceVersion: 0,
@@ -210,6 +219,19 @@ function viewOf(stored: StoredResource): CustomResource {
           time: new Date(stored.specChangedAt),
           fieldsType: 'FieldsV1',
           fieldsV1: { 'f:spec': {} },
+        },
+        {
+          manager: stored.metadataManager ?? `manifests:${stored.file}`,
+          operation: 'Apply',
+          apiVersion: API_VERSION,
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': {
+              'f:annotations': Object.fromEntries(
+                Object.keys(stored.annotations ?? {}).map((key) => [`f:${key}`, {}]),
+              ),
+            },
+          },
         },
       ],
     },

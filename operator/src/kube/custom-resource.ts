@@ -1,5 +1,5 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import { actorOf, deleterOf, type Actor } from '../../../core/src/index.ts';
+import { actorOf, DELETED_BY, deleterOf, type Actor } from '../../../core/src/index.ts';
 
 export interface Condition {
   type: string;
@@ -47,4 +47,16 @@ export const resourceActor = (resource: CustomResource): Actor =>
 
 /** Who deleted the resource, as far as anyone can tell (core's deleterOf). */
 export const resourceDeleter = (resource: CustomResource): Actor =>
-  deleterOf(resource.metadata.annotations, lastSpecManager(resource));
+  deleterOf(
+    resource.metadata.annotations,
+    lastSpecManager(resource),
+    annotationManager(resource, DELETED_BY),
+  );
+
+/** The field manager that owns an annotation of the resource, as its managed fields tell. */
+export function annotationManager(resource: CustomResource, annotation: string): string | undefined {
+  const field = JSON.stringify(`f:${annotation}`);
+  return (resource.metadata.managedFields ?? []).find((entry) =>
+    JSON.stringify(entry.fieldsV1 ?? {}).includes(field),
+  )?.manager;
+}

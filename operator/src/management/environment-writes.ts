@@ -4,11 +4,13 @@ import {
   ENVIRONMENTS,
   environmentSpecFromBody,
   isJsonObject,
+  nameIssues,
   type CreateEnvironmentBody,
   type PatchEnvironmentBody,
 } from '../../../core/src/index.ts';
-import type { KeyStore } from '../cluster/cluster.ts';
+import { SecretNotOursError, type KeyStore } from '../cluster/cluster.ts';
 import type { CustomResource } from '../kube/custom-resource.ts';
+import { Problem } from './problems.ts';
 import { pollResource, reconciled } from './reconcile-waits.ts';
 import { createWithActor, updateInTurn, type WriteDeps, type WriteTarget } from './resource-writes.ts';
 import type { TenantAccess } from './tenant-access.ts';
@@ -26,6 +28,12 @@ export interface EnvironmentWritten {
   /** False when the operator had not issued the keys in time: they are then only in their Secrets. */
   keysIssued: boolean;
 }
+
+/** An Environment's name from a URL: one that cannot be a resource name is no Environment (404, no call). */
+const environmentName = (key: string) => {
+  if (nameIssues(key).length > 0) throw new Problem(404, 'not-found', 'No such environment', key);
+  return key;
+};
 
 const target = (deps: WriteDeps, access: TenantAccess, key: string): WriteTarget => ({
   plural,
@@ -54,7 +62,11 @@ async function issued(
     return { resource: settled ?? written, issuedKeys: [], keysIssued: false };
   const issuedKeys = [];
   for (const keyName of names) {
-    const key = await deps.keys.read(settled, keyName);
+    // a key the operator could not issue (its Secret's name is another's) is reported in the conditions
+    const key = await deps.keys.read(settled, keyName).catch((error: unknown) => {
+      if (error instanceof SecretNotOursError) return null;
+      throw error;
+    });
     if (key) issuedKeys.push({ name: keyName, key });
   }
   return { resource: settled, issuedKeys, keysIssued: issuedKeys.length === names.length };
@@ -78,7 +90,7 @@ export async function patchEnvironment(
   ifMatch: string | undefined,
 ): Promise<EnvironmentWritten> {
   let added: string[] = [];
-  const written = await updateInTurn(deps, target(deps, access, key), ifMatch, (current) => {
+  const written = await updateInTurn(deps, target(deps, access, environmentName(key)), ifMatch, (current) => {
     const before = isJsonObject(current.spec) ? current.spec : {};
     const after = environmentSpecFromBody(body, before);
     added = addedKeyNames(before, after);

@@ -18,10 +18,10 @@ import { jsonSchemaOf, routeDocs } from './openapi.ts';
 import { Problem } from './problems.ts';
 import { waitForPropagation, type PropagationWaitDeps } from './propagation-wait.ts';
 import { ifMatchVersion, parseBody, parseQuery, tenantHeader, withEtag } from './request-parts.ts';
-import type { WriteDeps } from './resource-writes.ts';
+import type { FlagWriteDeps } from './flag-writes.ts';
 import { tenantAccess, type TenantAccessDeps } from './tenant-access.ts';
 
-export type FlagRouteDeps = TenantAccessDeps & WriteDeps & PropagationWaitDeps;
+export type FlagRouteDeps = TenantAccessDeps & FlagWriteDeps & PropagationWaitDeps;
 
 const listQuery = z.strictObject({
   page: z.coerce.number().int().min(1).default(1),

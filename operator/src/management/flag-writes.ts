@@ -5,7 +5,10 @@ import {
   flagKey,
   isJsonObject,
   resourceNameForKey,
+  ruleIssues,
   specFromBody,
+  validateFeatureFlagSpec,
+  type RuleLimits,
   type CreateFlagBody,
   type JsonObject,
   type PatchFlagBody,
@@ -38,11 +41,44 @@ export async function findFlag(
   return listed ? await resources.get(plural, namespace, listed.metadata.name) : null;
 }
 
+export interface FlagWriteDeps extends WriteDeps {
+  /** The operator's limits on a rule's cost: a flag over them would be InvalidSpec, so it is refused here. */
+  ruleLimits: RuleLimits;
+}
+
+/**
+ * Refuses a flag the operator would mark InvalidSpec for its rules' cost (the limits are the operator's, not
+ * the API server's), naming the field. A spec the schema refuses is left to the API server to say so.
+ */
+function checkRules(spec: JsonObject, limits: RuleLimits): JsonObject {
+  let issues;
+  try {
+    const validated = validateFeatureFlagSpec(spec);
+    issues = validated.ok ? ruleIssues(validated.value, limits) : [];
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    issues = [
+      { field: 'spec.targeting', message: `nests deeper than the limit of ${limits.maxDepth} levels` },
+    ];
+  }
+  if (issues.length === 0) return spec;
+  throw fieldProblem(
+    422,
+    'invalid-resource',
+    'The rules of the resource refuse it',
+    issues.map(({ field, message }) => ({ field, message })),
+  );
+}
+
 /** A body that contradicts itself, as the 422 naming its field. */
 function bodySpec(build: () => JsonObject): JsonObject {
   try {
     return build();
   } catch (error) {
+    if (error instanceof RangeError)
+      throw fieldProblem(422, 'invalid-request', 'The request body is not valid', [
+        { field: '(body)', message: 'nests deeper than any flag may' },
+      ]);
     if (!(error instanceof BodyConflict)) throw error;
     throw fieldProblem(422, 'invalid-request', 'The request body is not valid', [
       { field: error.field, message: error.message },
@@ -62,11 +98,14 @@ const target = (deps: WriteDeps, access: TenantAccess, key: string): WriteTarget
 
 /** Creates a FeatureFlag named after the key (spec.key holds a key that is not a resource name). */
 export async function createFlag(
-  deps: WriteDeps,
+  deps: FlagWriteDeps,
   access: TenantAccess,
   body: CreateFlagBody,
 ): Promise<CustomResource> {
-  let spec = bodySpec(() => specFromBody(body));
+  let spec = checkRules(
+    bodySpec(() => specFromBody(body)),
+    deps.ruleLimits,
+  );
   const name = resourceNameForKey(body.key);
   if (name !== body.key) spec = { key: body.key, ...spec };
   if (await findFlag(deps.resources, access.namespace, body.key))
@@ -76,7 +115,7 @@ export async function createFlag(
 
 /** Changes a flag: the body's fields over its current spec, in turn (see updateInTurn). */
 export function patchFlag(
-  deps: WriteDeps,
+  deps: FlagWriteDeps,
   access: TenantAccess,
   key: string,
   body: PatchFlagBody,
@@ -87,7 +126,10 @@ export function patchFlag(
       throw new BodyConflict('key', 'is immutable: a new key is a new flag');
     });
   return updateInTurn(deps, target(deps, access, key), ifMatch, (current) =>
-    bodySpec(() => specFromBody(body, isJsonObject(current.spec) ? current.spec : {})),
+    checkRules(
+      bodySpec(() => specFromBody(body, isJsonObject(current.spec) ? current.spec : {})),
+      deps.ruleLimits,
+    ),
   );
 }
 

@@ -95,4 +95,18 @@ describe('createJwtVerifier with an HS256 secret', () => {
     expect(await verify(await sign(new TextEncoder().encode(`${secret}-other`), 'HS256'))).toBeNull();
     expect(await verify(await sign(keys.privateKey, 'RS256'))).toBeNull();
   });
+
+  // Regression (attack review): an empty subject was accepted, and the write audited as no one.
+  it('refuses a token whose subject is empty or not a string', async () => {
+    const key = new TextEncoder().encode(secret);
+    for (const sub of ['', '  ', 12345, { id: 1 }]) {
+      const token = await new SignJWT({ sub } as never)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setExpirationTime('5m')
+        .sign(key);
+      expect(await verify(token)).toBeNull();
+    }
+  });
 });

@@ -69,8 +69,10 @@ export function createJwtVerifier(options: JwtOptions): (token: string) => Promi
     } catch {
       return null;
     }
+    // a subject is who the audit names: a non-empty string, or the token is not one of ours
+    if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return null;
     return {
-      subject: payload.sub!,
+      subject: payload.sub,
       email: typeof payload.email === 'string' ? payload.email : null,
       roles: rolesOf(claimAt(payload, options.tenantClaim)),
     };

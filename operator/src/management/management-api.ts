@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { RuleLimits } from '../../../core/src/index.ts';
 import type { KeyStore, ManagedResources, ResourceCache } from '../cluster/cluster.ts';
 import type { Principal } from './jwt-verifier.ts';
 import type pg from 'pg';
@@ -20,6 +21,7 @@ export interface ManagementApiDeps {
   writes: boolean;
   reconcileWaitMs: number;
   propagationWaitMs: number;
+  ruleLimits: RuleLimits;
 }
 
 /** A ManagedResources that refuses every write: the management API with MANAGEMENT_WRITES=false. */
@@ -60,6 +62,7 @@ export async function registerManagementApi(app: FastifyInstance, deps: Manageme
       keys: deps.keys,
       reconcileWaitMs: deps.reconcileWaitMs,
       propagationWaitMs: deps.propagationWaitMs,
+      ruleLimits: deps.ruleLimits,
     };
     flagRoutes(scope, writes);
     environmentRoutes(scope, writes);

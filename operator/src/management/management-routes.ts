@@ -30,7 +30,7 @@ type TenantRequest = { Params: { tenant: string }; Querystring: Record<string, s
 export function managementReadRoutes(app: FastifyInstance, deps: ManagementReadDeps): void {
   async function inTenant<T>(
     request: { params: { tenant: string } } & Parameters<typeof tenantAccess>[1],
-    work: (client: pg.ClientBase, tenantId: string) => Promise<T>,
+    work: (client: pg.ClientBase, tenantId: string, namespace: string) => Promise<T>,
     validate: () => void = () => undefined,
   ): Promise<T> {
     const access = await tenantAccess(deps, request, request.params.tenant, 'read');
@@ -38,15 +38,15 @@ export function managementReadRoutes(app: FastifyInstance, deps: ManagementReadD
     const { tenantId } = access;
     if (tenantId === null) throw new Problem(404, 'no-such-tenant', 'No such tenant', request.params.tenant);
     return withClient(deps.pool, (client) =>
-      withTenant(client, tenantId, (scoped) => work(scoped, tenantId)),
+      withTenant(client, tenantId, (scoped) => work(scoped, tenantId, access.namespace)),
     );
   }
 
   app.get<TenantRequest>('/management/v1/tenants/:tenant/flags', { schema: { hide: true } }, (request) =>
-    inTenant(request, async (client, tenantId) => {
+    inTenant(request, async (client, tenantId, namespace) => {
       const flags = await listFlagSummaries(client, tenantId);
       const resources = new Map(
-        deps.flags.list(request.params.tenant).map((resource) => [resource.metadata.name, resource]),
+        deps.flags.list(namespace).map((resource) => [resource.metadata.name, resource]),
       );
       return {
         flags: flags.map((flag) => {

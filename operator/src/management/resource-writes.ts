@@ -86,8 +86,9 @@ export function updateInTurn(
   change: (current: CustomResource) => JsonObject,
 ): Promise<CustomResource> {
   const { access } = target;
+  // from the request's arrival: a write queued behind others waits no longer than one alone would
+  const deadline = Date.now() + deps.reconcileWaitMs;
   return deps.lock.run(`${target.plural}/${access.namespace}/${target.key}`, async () => {
-    const deadline = Date.now() + deps.reconcileWaitMs;
     for (;;) {
       const current = await currentFor(target, ifMatch);
       if (!reconciled(current)) {
@@ -114,7 +115,7 @@ export function updateInTurn(
       if (canonicalJson(spec) === canonicalJson(current.spec)) return current;
       const { subject, email } = access.principal;
       const annotations = {
-        ...current.metadata.annotations,
+        ...withoutDeletionMark(current.metadata.annotations),
         ...managementActorAnnotations(subject, email, spec),
       };
       try {
@@ -132,6 +133,19 @@ export function updateInTurn(
   });
 }
 
+const withoutDeletionMark = (annotations: Readonly<Record<string, string>> = {}) =>
+  Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key !== DELETED_BY && key !== DELETED_BY_EMAIL),
+  );
+
+/** Takes a deletion mark off again, if the resource is still as marked; best effort. */
+async function unmark(deps: WriteDeps, plural: string, marked: CustomResource): Promise<void> {
+  const annotations = withoutDeletionMark(marked.metadata.annotations);
+  await deps.resources
+    .update(plural, { ...marked, metadata: { ...marked.metadata, annotations } })
+    .catch(() => undefined);
+}
+
 /** Deletes a resource (the operator archives its rows), saying on it first who deletes it. */
 export function deleteInTurn(
   deps: WriteDeps,
@@ -147,13 +161,16 @@ export function deleteInTurn(
       [DELETED_BY]: subject,
       [DELETED_BY_EMAIL]: email ?? '',
     };
+    let marked: CustomResource | null = null;
     try {
-      const marked = await deps.resources.update(target.plural, {
+      marked = await deps.resources.update(target.plural, {
         ...current,
         metadata: { ...current.metadata, annotations },
       });
       await deps.resources.delete(target.plural, marked);
     } catch (error) {
+      // the mark must not name this caller as the deleter of whatever deletes it later
+      if (marked) await unmark(deps, target.plural, marked);
       if (error instanceof ResourceRefused && error.reason === 'Conflict')
         throw new Problem(409, 'conflict', 'It changed meanwhile; read it again');
       refusedWrite(error, target.flatFieldOf);

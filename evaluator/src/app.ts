@@ -132,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           title: 'Unauthorized',
         });
       request.identity = identity;
+      deps.evaluation.scheduler.noteRequest(identity.tenantId);
       if (perMinute > 0) {
         const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 60_000);
         if (current > perMinute) {

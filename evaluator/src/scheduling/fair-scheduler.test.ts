@@ -80,6 +80,7 @@ describe('FairScheduler', () => {
     let now = 0;
     const scheduler = new FairScheduler({ maxPendingPerTenant: 100, tenantShare: 0.25, clock: () => now });
     const slow: SlicedWork<void> = { next: () => ((now += 400), { done: true, value: undefined }) };
+    scheduler.noteRequest('b'); // another tenant is active
     await scheduler.run('a', slow); // 400 ms of one second is more than a quarter of the time
     await expect(scheduler.once('a', () => undefined)).rejects.toBeInstanceOf(SchedulerFullError);
     await expect(scheduler.once('b', () => undefined)).resolves.toBeUndefined();
@@ -89,7 +90,22 @@ describe('FairScheduler', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(log).toEqual([]);
     now += 2000; // two half-lives later its use is a quarter of what it was
+    scheduler.noteRequest('b');
     await expect(build).resolves.toBe('build');
     await expect(scheduler.once('a', () => undefined)).resolves.toBeUndefined();
+  });
+
+  it('lets a tenant alone on the replica use all of it, and binds its share again once another is active', async () => {
+    let now = 0;
+    const scheduler = new FairScheduler({ maxPendingPerTenant: 100, tenantShare: 0.25, clock: () => now });
+    const slow: SlicedWork<void> = { next: () => ((now += 400), { done: true, value: undefined }) };
+    scheduler.noteRequest('a');
+    await scheduler.run('a', slow);
+    await scheduler.run('a', slow); // far over its share, and nobody else is here: served
+    scheduler.noteRequest('b');
+    await expect(scheduler.once('a', () => undefined)).rejects.toBeInstanceOf(SchedulerFullError);
+    now += 1500; // b has not been seen for longer than a second: a is alone again
+    scheduler.noteRequest('a');
+    await expect(scheduler.once('a', () => 'served')).resolves.toBe('served');
   });
 });

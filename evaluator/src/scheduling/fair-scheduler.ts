@@ -28,6 +28,8 @@ const HALF_LIFE_MS = 1000;
 const STEADY_MS_PER_SHARE = HALF_LIFE_MS / Math.LN2;
 /** How long work waits when every tenant that has some is over its share. */
 const OVER_SHARE_PAUSE_MS = 10;
+/** A tenant seen this recently is one whose requests a lone tenant's heavy work could hold up. */
+const ACTIVE_MS = 1000;
 
 export interface SchedulerOptions {
   maxPendingPerTenant: number;
@@ -43,7 +45,9 @@ export interface SchedulerOptions {
  * never wait here: they are answered as they are read, between two slices. So one tenant's expensive rules cost
  * the others at most one slice of latency, a tenant's work waits behind its own before anyone else's, and a
  * tenant whose slices took more than its share of the time lately waits, and is refused new work (429), until
- * its use decays; work it must have done (its snapshot builds) queues instead of being refused.
+ * its use decays; work it must have done (its snapshot builds) queues instead of being refused. The share binds
+ * only while another tenant is active (has work here, or sent a request within the last second): a tenant alone
+ * on the replica may use all of it.
  */
 export class FairScheduler {
   /** Tasks per tenant, in arrival order; the map's order is the round-robin order. */
@@ -51,6 +55,8 @@ export class FairScheduler {
   readonly #usage = new Map<string, Usage>();
   readonly #options: SchedulerOptions;
   #draining = false;
+  /** The last two distinct tenants seen, newest first: enough to tell whether any other than one is active. */
+  #recent: { tenant: string; at: number }[] = [];
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
@@ -78,9 +84,23 @@ export class FairScheduler {
     return this.run(tenant, { next: () => ({ done: true, value: work() }) });
   }
 
-  /** Whether `tenant`'s slices took more than its share of the time lately. */
+  /** Says a request of `tenant` arrived (every authenticated request, heavy or not). */
+  noteRequest(tenant: string): void {
+    const at = this.#options.clock();
+    const newest = this.#recent[0];
+    if (newest?.tenant === tenant) newest.at = at;
+    else this.#recent = newest ? [{ tenant, at }, newest] : [{ tenant, at }];
+  }
+
+  /** Whether `tenant`'s slices took more than its share of the time lately, while another tenant is active. */
   overShare(tenant: string): boolean {
-    return this.#used(tenant) > this.#options.tenantShare * STEADY_MS_PER_SHARE;
+    return this.#used(tenant) > this.#options.tenantShare * STEADY_MS_PER_SHARE && this.#othersActive(tenant);
+  }
+
+  #othersActive(tenant: string): boolean {
+    for (const other of this.#queues.keys()) if (other !== tenant) return true;
+    const now = this.#options.clock();
+    return this.#recent.some((seen) => seen.tenant !== tenant && now - seen.at < ACTIVE_MS);
   }
 
   /** Tasks waiting or running, for the metrics. */

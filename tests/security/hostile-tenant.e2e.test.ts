@@ -105,7 +105,10 @@ describe('a hostile tenant', () => {
       });
       expect(synced.message).toContain(`${hostile.field}: `);
       expect(synced.message).toMatch(hostile.message);
-      expect(Date.now() - started).toBeLessThan(10_000);
+      // Apply (kubectl, a 1.4 MB manifest) to InvalidSpec: the defect stalled the process for 75 s and then
+      // aborted it. The compile itself is bounded in core's tests (< 50 ms); this bound is the whole path, and
+      // on one core beside the rest of the suite it took 10.8 s, so it is generous.
+      expect(Date.now() - started).toBeLessThan(30_000);
       // the generation before keeps serving
       expect(await evaluateA()).toMatchObject({ value: true });
     }

@@ -139,13 +139,16 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
   });
 
   it('honours 429: after the limit it backs off until Retry-After without calling the server', async () => {
+    // a key of its own: counts are shared through Redis, so this key's earlier calls to the other evaluator
+    // in the same minute would count here too (on one core they did, and the first three calls were refused)
+    const limitedKey = await seedApiKey(bed.owner, shop, 'limited');
     const limited = await bed.start({ RATE_LIMIT_PER_MINUTE: '3' });
     const wire = recordingFetch();
     await OpenFeature.setProviderAndWait(
       'limited',
       new OFREPProvider({
         baseUrl: limited.url,
-        headers: [['x-api-key', key]],
+        headers: [['x-api-key', limitedKey]],
         fetchImplementation: wire.fetchImplementation,
       }),
     );
@@ -162,7 +165,7 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
     expect(wire.calls).toHaveLength(4);
     const raw = await fetch(`${limited.url}/ofrep/v1/evaluate/flags/new-checkout`, {
       method: 'POST',
-      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      headers: { 'x-api-key': limitedKey, 'content-type': 'application/json' },
       body: '{}',
     });
     expect(raw.status).toBe(429);

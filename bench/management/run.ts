@@ -5,10 +5,9 @@
 //   - served by all: from sending the PATCH until both evaluator processes answer the new value.
 // Usage: npm run bench:management [-- --writes 200]
 import { cpus } from 'node:os';
-import { kubectl } from '../../tests/support/kubectl.ts';
 import { callManagement, managementEnv, managementToken } from '../../tests/support/management-client.ts';
 import { environmentManifest } from '../../tests/e2e/e2e-stack.ts';
-import { benchStack, latencySummary, servedValue } from '../support/served.ts';
+import { benchStack, latencySummary, untilServed, waitPropagated } from '../support/served.ts';
 import { arg } from '../support/cli.ts';
 import { recordResults } from '../support/results.ts';
 import {
@@ -26,8 +25,6 @@ const stack = await benchStack('management', {
   operatorEnv: { ...managementEnv(), KUBECONFIG: process.env.XC_OPERATOR_KUBECONFIG! },
 });
 
-const summary = latencySummary;
-
 try {
   await stack.apply(environmentManifest());
   const key = await stack.apiKey();
@@ -37,15 +34,7 @@ try {
   const created = await api('POST', '/api/v1/flags?wait=propagated', { key: 'bench', rollout_percentage: 0 });
   if (created.status !== 201)
     throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
-  const waited = await kubectl([
-    'wait',
-    '--for=condition=Propagated',
-    'featureflag/bench',
-    '-n',
-    stack.namespace,
-    '--timeout=60s',
-  ]);
-  if (!waited.ok) throw new Error(waited.out);
+  await waitPropagated(stack, 'bench');
 
   const answered: number[] = [];
   const served: number[] = [];
@@ -56,17 +45,10 @@ try {
     if (written.status !== 200)
       throw new Error(`write ${i} answered ${written.status}: ${JSON.stringify(written.body)}`);
     answered.push(performance.now() - sentAt);
-    for (;;) {
-      const values = await Promise.all(
-        stack.evaluators.map((evaluator) => servedValue(evaluator.url, key, 'bench')),
-      );
-      if (values.every((value) => value === expected)) break;
-      if (performance.now() - sentAt > 10_000) throw new Error(`write ${i} not served after 10 s`);
-    }
-    served.push(performance.now() - sentAt);
+    served.push(await untilServed(stack, key, 'bench', expected, sentAt, 10_000));
   }
 
-  const figures = { writes: WRITES, answered: summary(answered), served: summary(served) };
+  const figures = { writes: WRITES, answered: latencySummary(answered), served: latencySummary(served) };
   console.log(
     `bench/management on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}: kube-apiserver, etcd, Postgres, Redis, the operator and 2 evaluator processes on this machine`,
   );

@@ -8,9 +8,8 @@ import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../core/src/index.ts';
-import { kubectl } from '../../tests/support/kubectl.ts';
 import { environmentManifest, flagManifest } from '../../tests/e2e/e2e-stack.ts';
-import { benchStack, latencySummary, servedValue } from '../support/served.ts';
+import { benchStack, latencySummary, untilServed, waitPropagated } from '../support/served.ts';
 import { recordResults } from '../support/results.ts';
 import {
   ensureControlPlane,
@@ -61,24 +60,6 @@ async function patch(percentage: number): Promise<number> {
   return patched.metadata.generation;
 }
 
-/** Milliseconds from `sentAt` until every evaluator answers `expected`, polling every `pauseMs`. */
-async function untilServed(
-  key: string,
-  expected: boolean,
-  sentAt: number,
-  timeoutMs: number,
-  pauseMs: number,
-) {
-  for (;;) {
-    const values = await Promise.all(
-      stack.evaluators.map((evaluator) => servedValue(evaluator.url, key, 'bench')),
-    );
-    if (values.every((value) => value === expected)) return performance.now() - sentAt;
-    if (performance.now() - sentAt > timeoutMs) throw new Error(`not served after ${timeoutMs} ms`);
-    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-}
-
 /** Sends one change and measures until every evaluator serves it, and until Propagated says so. */
 async function change(
   key: string,
@@ -87,7 +68,7 @@ async function change(
 ): Promise<{ served: number; propagated: number }> {
   const sentAt = performance.now();
   const generation = await patch(percentage);
-  const served = await untilServed(key, percentage === 100, sentAt, timeoutMs, 0);
+  const served = await untilServed(stack, key, 'bench', percentage === 100, sentAt, timeoutMs);
   let propagated = 0;
   while (!propagated) {
     if ((await propagatedGeneration()) === generation) propagated = performance.now() - sentAt;
@@ -97,21 +78,11 @@ async function change(
   return { served, propagated };
 }
 
-const summary = latencySummary;
-
 try {
   await stack.apply(environmentManifest());
   await stack.apply(flagManifest('bench', 0));
   const key = await stack.apiKey();
-  const waited = await kubectl([
-    'wait',
-    '--for=condition=Propagated',
-    'featureflag/bench',
-    '-n',
-    stack.namespace,
-    '--timeout=60s',
-  ]);
-  if (!waited.ok) throw new Error(waited.out);
+  await waitPropagated(stack, 'bench');
 
   const withRedis: { served: number; propagated: number }[] = [];
   for (let i = 1; i <= CHANGES; i++) withRedis.push(await change(key, i % 2 ? 100 : 0, 10_000));
@@ -123,12 +94,12 @@ try {
     const percentage = (CHANGES + i) % 2 ? 100 : 0;
     await patch(percentage);
     // Bounded by the evaluators' 30 s revision poll; no Propagated without Redis to read it from.
-    withoutRedis.push(await untilServed(key, percentage === 100, sentAt, 60_000, 20));
+    withoutRedis.push(await untilServed(stack, key, 'bench', percentage === 100, sentAt, 60_000, 20));
   }
 
-  const served = summary(withRedis.map((each) => each.served));
-  const propagated = summary(withRedis.map((each) => each.propagated));
-  const redisDown = summary(withoutRedis);
+  const served = latencySummary(withRedis.map((each) => each.served));
+  const propagated = latencySummary(withRedis.map((each) => each.propagated));
+  const redisDown = latencySummary(withoutRedis);
   console.log(
     `bench/propagation on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}: kube-apiserver, etcd, Postgres, Redis, the operator and 2 evaluator processes on this machine`,
   );

@@ -45,6 +45,18 @@ const kindOf = (plural: string) => {
   return kind;
 };
 
+const refOf = (plural: string, resource: CustomResource) => ({
+  kind: kindOf(plural),
+  namespace: resource.metadata.namespace,
+  name: resource.metadata.name,
+});
+
+/** What a manifest says of a resource: its spec and its annotations. */
+const contentOf = (resource: { spec: unknown; metadata: { annotations?: Record<string, string> } }) => ({
+  spec: resource.spec as Record<string, unknown>,
+  annotations: resource.metadata.annotations ?? {},
+});
+
 /** The rule set's issues, and a `<<` key, which a YAML 1.1 manifest cannot hold (manifest-editor.ts). */
 function localIssues(issues: SpecIssue[], spec: unknown): SpecIssue[] {
   const merge = mergeKeyPath(spec);
@@ -100,19 +112,12 @@ export class LocalManagedResources implements ManagedResources {
     let path = `${base}.yaml`;
     for (let n = 2; existsSync(path); n++) path = `${base}-${n}.yaml`;
     this.#access.noteManagementWrite(ref.kind, namespace, ref.name, resource.spec);
-    await createManifest(path, ref, {
-      spec: resource.spec as Record<string, unknown>,
-      annotations: resource.metadata.annotations ?? {},
-    });
+    await createManifest(path, ref, contentOf(resource));
     return this.#afterScan(ref);
   }
 
   async update(plural: string, resource: CustomResource): Promise<CustomResource> {
-    const ref = {
-      kind: kindOf(plural),
-      namespace: resource.metadata.namespace,
-      name: resource.metadata.name,
-    };
+    const ref = refOf(plural, resource);
     const current = this.#current(ref, resource);
     const issues = localIssues(
       resourceIssues(
@@ -124,21 +129,12 @@ export class LocalManagedResources implements ManagedResources {
     );
     if (issues.length > 0) throw invalid(ref, issues);
     this.#access.noteManagementWrite(ref.kind, ref.namespace, ref.name, resource.spec);
-    await editManifest(
-      this.#pathOf(ref),
-      ref,
-      { spec: current.spec as Record<string, unknown>, annotations: current.metadata.annotations ?? {} },
-      { spec: resource.spec as Record<string, unknown>, annotations: resource.metadata.annotations ?? {} },
-    );
+    await editManifest(this.#pathOf(ref), ref, contentOf(current), contentOf(resource));
     return this.#afterScan(ref);
   }
 
   async delete(plural: string, resource: CustomResource): Promise<void> {
-    const ref = {
-      kind: kindOf(plural),
-      namespace: resource.metadata.namespace,
-      name: resource.metadata.name,
-    };
+    const ref = refOf(plural, resource);
     const current = this.#current(ref, resource);
     if (current.metadata.uid !== resource.metadata.uid)
       throw new ResourceRefused(409, 'Conflict', `${ref.kind} "${ref.name}" is another resource now`);

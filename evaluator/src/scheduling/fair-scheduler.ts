@@ -55,8 +55,12 @@ export class FairScheduler {
   readonly #usage = new Map<string, Usage>();
   readonly #options: SchedulerOptions;
   #draining = false;
-  /** The last two distinct tenants seen, newest first: enough to tell whether any other than one is active. */
-  #recent: { tenant: string; at: number }[] = [];
+  /**
+   * The last two distinct tenants seen, newest first: enough to tell whether any other than one is active. Two
+   * slots swapped in place, since every request passes here.
+   */
+  #newest = { tenant: '', at: -Infinity };
+  #before = { tenant: '', at: -Infinity };
 
   constructor(options: SchedulerOptions) {
     this.#options = options;
@@ -87,9 +91,13 @@ export class FairScheduler {
   /** Says a request of `tenant` arrived (every authenticated request, heavy or not). */
   noteRequest(tenant: string): void {
     const at = this.#options.clock();
-    const newest = this.#recent[0];
-    if (newest?.tenant === tenant) newest.at = at;
-    else this.#recent = newest ? [{ tenant, at }, newest] : [{ tenant, at }];
+    if (this.#newest.tenant !== tenant) {
+      const slot = this.#before;
+      this.#before = this.#newest;
+      this.#newest = slot;
+      slot.tenant = tenant;
+    }
+    this.#newest.at = at;
   }
 
   /** Whether `tenant`'s slices took more than its share of the time lately, while another tenant is active. */
@@ -100,7 +108,9 @@ export class FairScheduler {
   #othersActive(tenant: string): boolean {
     for (const other of this.#queues.keys()) if (other !== tenant) return true;
     const now = this.#options.clock();
-    return this.#recent.some((seen) => seen.tenant !== tenant && now - seen.at < ACTIVE_MS);
+    const active = (seen: { tenant: string; at: number }) =>
+      seen.tenant !== tenant && now - seen.at < ACTIVE_MS;
+    return active(this.#newest) || active(this.#before);
   }
 
   /** Tasks waiting or running, for the metrics. */

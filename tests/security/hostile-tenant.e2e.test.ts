@@ -122,26 +122,19 @@ describe('a hostile tenant', () => {
 
 // The latency comparisons, on one evaluator with both tenants written the way the operator writes
 // (tests/support/fairness-bed.ts), the control plane and the databases kept off its core. Machines and their
-// neighbours are noisy at the millisecond scale: B's baseline is five rounds of it alone on a warmed-up evaluator,
-// each condition five rounds beside A, and the medians of their p99s are compared. A condition's rounds run
-// one after another, so each also pays for the garbage its earlier rounds left.
+// neighbours are noisy at the millisecond scale, and their noise drifts over a minute (a CI run once had B's
+// quiet rounds at 5 ms and its rounds beside A rising from 14 to 52 ms, one after another): so each round
+// beside A follows a round of B alone, on the same warmed-up evaluator, and the median of a condition's p99s
+// beside A is compared with the median of the p99s alone that were measured between them. Each round also
+// pays for the garbage its earlier rounds left.
 describe('the other tenant, beside a hostile one', () => {
-  const ROUNDS = 5;
+  const ROUNDS = 7;
   const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
   let bed: FairnessBed;
-  let baseline: number;
 
   beforeAll(async () => {
     bed = await openFairnessBed(`xc_hostile_${process.pid}`);
     await bed.steadyB(5); // the evaluator's code compiled and warm before anything is measured
-    const alone: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const quiet = await bed.steadyB(4);
-      expect(quiet.errors).toBe(0);
-      alone.push(quiet.p99);
-    }
-    baseline = median(alone);
-    results.aloneP99 = alone;
   }, 120_000);
 
   afterAll(async () => {
@@ -153,15 +146,20 @@ describe('the other tenant, beside a hostile one', () => {
     hostile: (round: number) => Promise<unknown>,
     prepare: (round: number) => Promise<unknown> = async () => {},
   ) {
+    const alone: number[] = [];
     const during: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
+      const quiet = await bed.steadyB(4);
+      expect(quiet.errors).toBe(0);
+      alone.push(quiet.p99);
       await prepare(round);
       const [loaded] = await Promise.all([bed.steadyB(4), hostile(round)]);
       expect(loaded.errors).toBe(0);
       during.push(loaded.p99);
     }
-    results[name] = { besideP99: during, medians: { alone: baseline, beside: median(during) } };
-    expect(median(during)).toBeLessThanOrEqual(2 * baseline);
+    const medians = { alone: median(alone), beside: median(during) };
+    results[name] = { aloneP99: alone, besideP99: during, medians };
+    expect(medians.beside).toBeLessThanOrEqual(2 * medians.alone);
   }
 
   it('stays within twice its p99 while the hostile tenant hammers its costliest admitted flag', async () => {
@@ -172,7 +170,7 @@ describe('the other tenant, beside a hostile one', () => {
     });
     // A really was served, and heavily: hundreds of its costliest evaluations a second.
     expect(answered).toBeGreaterThan(100);
-  }, 180_000);
+  }, 300_000);
 
   it('stays within twice its p99 while the hostile tenant rebuilds its snapshot with its largest admitted flags', async () => {
     await beside(
@@ -183,5 +181,5 @@ describe('the other tenant, beside a hostile one', () => {
       },
       (round) => bed.prepareRebuildA(round),
     );
-  }, 240_000);
+  }, 300_000);
 });

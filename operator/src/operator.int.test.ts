@@ -169,6 +169,7 @@ describe('the operator', () => {
         REDIS_URL: redisUrl(),
         HOST: '127.0.0.1',
         PORT: '0',
+        METRICS_PORT: '0', // not the default 9464: a local `npm start` on the same machine holds that one
         LOG_LEVEL: 'silent',
         DOCS_UI: 'false',
       }),

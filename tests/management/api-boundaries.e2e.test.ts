@@ -189,7 +189,7 @@ describe('the management API refuses', () => {
         412,
         '',
       ],
-      ['DELETE', '/api/v1/flags/kept', { ifMatch: '"1"' }, 412, ''],
+      ['DELETE', '/api/v1/flags/kept', { ifMatch: `"${Number(etag.replaceAll('"', '')) - 1}"` }, 412, ''],
       ['POST', '/api/v1/flags', { body: { key: 'x5', description: 'x'.repeat(20_000) } }, 413, ''],
       ['POST', '/api/v1/flags', { rawBody: '{"key": ' }, 400, ''],
       ['GET', '/api/v1/flags?page_size=101', {}, 400, 'page_size'],

@@ -21,7 +21,7 @@ type KeyRequest = { Params: { key: string }; Body: unknown };
  */
 function sendWritten(reply: FastifyReply, written: EnvironmentWritten, created: boolean): FastifyReply {
   const view = environmentView(written.resource);
-  return withEtag(reply, written.resource.metadata.resourceVersion)
+  return withEtag(reply, written.resource)
     .code(!written.keysIssued ? 202 : created ? 201 : 200)
     .header('cache-control', 'no-store')
     .send({ ...view, issued_keys: written.issuedKeys });

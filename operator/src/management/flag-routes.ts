@@ -54,7 +54,7 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
     const current = wait
       ? await waitForPropagation(deps, FEATURE_FLAGS.plural, written)
       : { resource: written, done: true };
-    return withEtag(reply, current.resource.metadata.resourceVersion)
+    return withEtag(reply, current.resource)
       .code(current.done ? status : 202)
       .send(flagView(current.resource));
   };
@@ -92,7 +92,7 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
       const tenant = await access(request, 'read');
       const { key } = request.params;
       const live = await findFlag(deps.resources, tenant.namespace, key);
-      if (live) return withEtag(reply, live.metadata.resourceVersion).send(flagView(live));
+      if (live) return withEtag(reply, live).send(flagView(live));
       const tenantId = tenant.tenantId;
       const archived = tenantId
         ? await withClient(deps.pool, (client) =>

@@ -35,9 +35,12 @@ export const ifMatchVersion = (request: FastifyRequest): string | undefined => {
   return value.trim().replace(/^W\//, '').replaceAll('"', '');
 };
 
-/** A resource's version as an entity tag: what `If-Match` sends back. */
-export const etagOf = (resourceVersion: string | undefined | null): string => `"${resourceVersion ?? ''}"`;
+/**
+ * A resource's version as an entity tag, what `If-Match` sends back: its generation, which only a spec change
+ * moves (the operator's status writes change the resourceVersion, and must not make a writer's next write stale).
+ */
+export const etagOf = (generation: string): string => `"${generation}"`;
 
-export function withEtag(reply: FastifyReply, resourceVersion: string | undefined | null): FastifyReply {
-  return reply.header('etag', etagOf(resourceVersion));
+export function withEtag(reply: FastifyReply, resource: { metadata: { generation: number } }): FastifyReply {
+  return reply.header('etag', etagOf(String(resource.metadata.generation)));
 }

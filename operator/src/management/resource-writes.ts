@@ -1,3 +1,4 @@
+import { etagOf } from './request-parts.ts';
 import {
   canonicalJson,
   DELETED_BY,
@@ -60,15 +61,14 @@ const stale = (current: CustomResource) =>
     412,
     'stale',
     'It changed since that version',
-    `it is at ${etag(current.metadata.resourceVersion)}`,
+    `it is at ${etagOf(String(current.metadata.generation))}`,
   );
-const etag = (version: string | undefined) => `"${version ?? ''}"`;
 
 /** The current resource, checked: it exists, `If-Match` (when sent) names its version, no GitOps owner. */
 async function currentFor(target: WriteTarget, ifMatch: string | undefined): Promise<CustomResource> {
   const current = await target.find();
   if (!current) throw new Problem(404, 'not-found', `No such ${target.kind}`, target.key);
-  if (ifMatch !== undefined && ifMatch !== current.metadata.resourceVersion) throw stale(current);
+  if (ifMatch !== undefined && ifMatch !== String(current.metadata.generation)) throw stale(current);
   refuseOwnedElsewhere(current, target.kind);
   return current;
 }
@@ -77,7 +77,8 @@ async function currentFor(target: WriteTarget, ifMatch: string | undefined): Pro
  * Changes a resource's spec to what `change` makes of the current one. One write at a time per resource on
  * this replica, and each waits until the operator has reconciled the one before, so every accepted write is
  * its own generation and its own audit row with its own actor; the resourceVersion precondition turns a write
- * by anyone else meanwhile into a retry on the new version (or, with If-Match, into 412).
+ * by anyone else meanwhile into a retry on the new version. If-Match names a generation (the ETag): a status
+ * or metadata write meanwhile is not a conflict for the writer, a spec change is (412).
  */
 export function updateInTurn(
   deps: WriteDeps,
@@ -125,9 +126,10 @@ export function updateInTurn(
           spec,
         });
       } catch (error) {
+        // a conflict is anyone's write meanwhile, the operator's status too: read again, and with If-Match
+        // refuse only if the spec moved on (currentFor)
         if (!(error instanceof ResourceRefused && error.reason === 'Conflict'))
           refusedWrite(error, target.flatFieldOf);
-        if (ifMatch !== undefined) throw stale(current);
       }
     }
   });

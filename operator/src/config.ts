@@ -46,6 +46,7 @@ const configSchema = z
     /** The longest `?wait=propagated` waits before answering 202 with the conditions so far. */
     MANAGEMENT_PROPAGATION_WAIT_MS: positiveInt.default(5_000),
     MANAGEMENT_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
+    MANAGEMENT_MAX_STREAMS: positiveInt.default(1_000),
     ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {

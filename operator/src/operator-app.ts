@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ruleLimitsOf } from '../../core/src/index.ts';
 import type { Cluster, ResourceCache } from './cluster/cluster.ts';
+import type { ResourceChanges } from './cluster/resource-changes.ts';
 import type { OperatorConfig } from './config.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
 import { registerManagementApi } from './management/management-api.ts';
@@ -14,6 +15,7 @@ export interface OperatorAppDeps {
   pool: pg.Pool;
   cluster: Cluster;
   flags: ResourceCache;
+  flagChanges: ResourceChanges;
   metrics: OperatorMetrics;
   ready: () => boolean;
   log: Logger;
@@ -62,6 +64,8 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       pool: deps.pool,
       verify,
       flags: deps.flags,
+      flagChanges: deps.flagChanges,
+      maxStreams: config.MANAGEMENT_MAX_STREAMS,
       resources: deps.cluster.managed,
       keys: deps.cluster.keys,
       watched: config.WATCH_NAMESPACES,

@@ -19,6 +19,7 @@ import { readServedRevisions } from './propagation/served-revisions.ts';
 import { WorkQueue } from './queue/work-queue.ts';
 import { reconcilerFor } from './reconcile/reconcile-dispatch.ts';
 import { writeConditions } from './reconcile/reconcile-deps.ts';
+import { ResourceChanges } from './cluster/resource-changes.ts';
 
 export interface RunningOperator {
   url: string;
@@ -147,7 +148,12 @@ export async function startOperator(
     else seen.set(key, state);
     queue.add(key);
   };
-  const flags = cluster.watch(FEATURE_FLAGS.plural, enqueueFrom(FEATURE_FLAGS.kind));
+  const flagChanges = new ResourceChanges();
+  const enqueueFlag = enqueueFrom(FEATURE_FLAGS.kind);
+  const flags = cluster.watch(FEATURE_FLAGS.plural, (event, resource) => {
+    enqueueFlag(event, resource);
+    flagChanges.publish(event, resource);
+  });
   const environments = cluster.watch(ENVIRONMENTS.plural, enqueueFrom(ENVIRONMENTS.kind));
 
   const metrics = createOperatorMetrics(() => queue.depth);
@@ -201,7 +207,16 @@ export async function startOperator(
   // A standing-by replica is ready too: it takes over when the leader's lease lapses.
   const ready = () => (elector ? !elector.leading || synced : synced);
 
-  const app = await buildOperatorApp({ config, pool, cluster, flags, metrics, ready, log });
+  const app = await buildOperatorApp({
+    config,
+    pool,
+    cluster,
+    flags,
+    flagChanges,
+    metrics,
+    ready,
+    log,
+  });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   return {
     url,

@@ -119,6 +119,8 @@ describe('environments through the management API', () => {
     ).toEqual({
       '/api/v1/flags': ['get', 'post'],
       '/api/v1/flags/{key}': ['delete', 'get', 'patch'],
+      '/api/v1/flags/events': ['get'],
+      '/api/v1/me': ['get'],
       '/api/v1/environments': ['get', 'post'],
       '/api/v1/environments/{key}': ['patch'],
     });

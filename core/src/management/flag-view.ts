@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject } from '../spec/json.ts';
 import { flagKey } from '../reconcile/flag-plan.ts';
+import { gitOpsOwner } from './gitops-owner.ts';
 import type { FlagStatus } from './flag-body.ts';
 
 /** A FeatureFlag or Environment as the management API reads it from the cluster. */
@@ -37,6 +38,8 @@ export interface ResourceView {
   generation: number;
   observedGeneration: number | null;
   conditions: NonNullable<ManagedResource['status']>['conditions'];
+  /** The GitOps tool that owns the manifest: the management API refuses writes to it (null: none). */
+  managedBy: string | null;
 }
 
 /** A flag in both shapes: the seed service's flat fields, and the FeatureFlag's spec with its resource. */
@@ -65,6 +68,7 @@ export function resourceView(resource: ManagedResource): ResourceView {
     generation: metadata.generation,
     observedGeneration: status?.observedGeneration ?? null,
     conditions: status?.conditions ?? [],
+    managedBy: gitOpsOwner(metadata),
   };
 }
 

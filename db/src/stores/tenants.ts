@@ -33,3 +33,13 @@ export async function findTenantNamespace(client: pg.ClientBase, id: string): Pr
   );
   return result.rows[0]?.slug ?? null;
 }
+
+/** Every active tenant: its id and namespace, by namespace. */
+export async function listTenants(client: pg.ClientBase): Promise<{ id: string; namespace: string }[]> {
+  const result = await inTransaction(client, (scoped) =>
+    scoped.query<{ id: string; namespace: string }>(
+      'SELECT id, slug AS namespace FROM tenants WHERE is_active ORDER BY slug',
+    ),
+  );
+  return result.rows;
+}

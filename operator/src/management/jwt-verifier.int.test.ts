@@ -43,6 +43,7 @@ describe('createJwtVerifier with a JWKS URL', () => {
       subject: 'alice',
       email: null,
       roles: new Map([['shop', 'viewer']]),
+      expiresAt: expect.any(Number),
     });
   });
 
@@ -65,6 +66,7 @@ describe('createJwtVerifier with a JWKS URL', () => {
         ['shop', 'editor'],
         ['bank', 'viewer'],
       ]),
+      expiresAt: expect.any(Number),
     });
   });
 

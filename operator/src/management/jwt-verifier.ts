@@ -22,6 +22,8 @@ export interface Principal {
   email: string | null;
   /** Role by tenant (namespace or tenant id, or `*`). */
   roles: ReadonlyMap<string, Role>;
+  /** When the token expires (ms since epoch): a stream opened with it ends then. */
+  expiresAt: number;
 }
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -75,6 +77,7 @@ export function createJwtVerifier(options: JwtOptions): (token: string) => Promi
       subject: payload.sub,
       email: typeof payload.email === 'string' ? payload.email : null,
       roles: rolesOf(claimAt(payload, options.tenantClaim)),
+      expiresAt: payload.exp! * 1000,
     };
   };
 }

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { RuleLimits } from '../../../core/src/index.ts';
+import { fastifySSE } from '@fastify/sse';
 import type { KeyStore, ManagedResources, ResourceCache } from '../cluster/cluster.ts';
+import type { ResourceChanges } from '../cluster/resource-changes.ts';
 import type { Principal } from './jwt-verifier.ts';
 import type pg from 'pg';
 import { environmentRoutes } from './environment-routes.ts';
+import { flagEventRoutes } from './flag-event-routes.ts';
 import { flagRoutes } from './flag-routes.ts';
 import { managementReadRoutes } from './management-routes.ts';
+import { meRoutes } from './me-routes.ts';
 import { PerKeyLock } from './per-key-lock.ts';
 import { Problem, problemHandling } from './problems.ts';
 
@@ -14,6 +18,9 @@ export interface ManagementApiDeps {
   verify: (token: string) => Promise<Principal | null>;
   /** The operator's FeatureFlag cache: sync status for the tenant reads. */
   flags: ResourceCache;
+  /** What that cache sees change: the event streams. */
+  flagChanges: ResourceChanges;
+  maxStreams: number;
   /** The resources themselves; absent where the management API does not write. */
   resources?: ManagedResources;
   keys: KeyStore;
@@ -46,6 +53,7 @@ function readOnly(resources: ManagedResources): ManagedResources {
 export async function registerManagementApi(app: FastifyInstance, deps: ManagementApiDeps): Promise<void> {
   await app.register(async (scope) => {
     problemHandling(scope);
+    await scope.register(fastifySSE, { heartbeatInterval: 15_000 });
     scope.setValidatorCompiler(() => (value) => ({ value }));
     scope.setSerializerCompiler(() => (data) => JSON.stringify(data));
     const namespaceExists = deps.resources
@@ -53,6 +61,8 @@ export async function registerManagementApi(app: FastifyInstance, deps: Manageme
       : async () => false;
     const base = { pool: deps.pool, verify: deps.verify, watched: deps.watched, namespaceExists };
     managementReadRoutes(scope, { ...base, flags: deps.flags });
+    meRoutes(scope, base);
+    flagEventRoutes(scope, { ...base, changes: deps.flagChanges, maxStreams: deps.maxStreams });
     if (!deps.resources) return;
     const resources = deps.writes ? deps.resources : readOnly(deps.resources);
     const writes = {

@@ -24,6 +24,17 @@ export interface TenantAccessDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** Who the request's bearer token says the caller is; 401 without a valid one. */
+export async function principalOf(
+  deps: Pick<TenantAccessDeps, 'verify'>,
+  request: FastifyRequest,
+): Promise<Principal> {
+  const header = request.headers.authorization;
+  const principal = header?.startsWith('Bearer ') ? await deps.verify(header.slice(7).trim()) : null;
+  if (!principal) throw unauthorized();
+  return principal;
+}
+
 /**
  * The tenant a request names (`X-Tenant-ID`: a tenant id or a namespace), checked in this order so that each
  * answer tells a caller only what it may know: no valid token 401; a tenant the token has no role in 403; a
@@ -35,9 +46,7 @@ export async function tenantAccess(
   tenantRef: string | undefined,
   access: 'read' | 'write',
 ): Promise<TenantAccess> {
-  const header = request.headers.authorization;
-  const principal = header?.startsWith('Bearer ') ? await deps.verify(header.slice(7).trim()) : null;
-  if (!principal) throw unauthorized();
+  const principal = await principalOf(deps, request);
   if (!tenantRef) throw new Problem(400, 'invalid-request', 'Name the tenant', 'X-Tenant-ID is required');
   const resolved = await resolve(deps, tenantRef);
   const role = resolved

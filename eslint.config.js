@@ -26,7 +26,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'console/dist/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

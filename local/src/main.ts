@@ -38,6 +38,9 @@ async function banner(stack: LocalStack): Promise<string> {
     lines.push(
       `Management API ${stack.operatorUrl}/api/v1 (OpenAPI: ${stack.operatorUrl}/docs/json), token in ${relative(process.cwd(), stack.developmentToken.tokenFile)}; create a flag (written to the manifests):`,
       `  curl -s -X POST ${stack.operatorUrl}/api/v1/flags -H "Authorization: Bearer $(cat ${relative(process.cwd(), stack.developmentToken.tokenFile)})" -H 'X-Tenant-ID: ${tenant}' -H 'Content-Type: application/json' -d '{"key":"beta-banner","name":"Beta banner","rollout_percentage":50}'`,
+
+      // the token rides in the fragment, which the browser never sends: the page keeps it for this tab only
+      `Console ${stack.operatorUrl}/console/#token=${stack.developmentToken.token}`,
     );
   return lines.join('\n');
 }

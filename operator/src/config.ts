@@ -47,6 +47,8 @@ const configSchema = z
     MANAGEMENT_PROPAGATION_WAIT_MS: positiveInt.default(5_000),
     MANAGEMENT_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
     MANAGEMENT_MAX_STREAMS: positiveInt.default(1_000),
+    /** The web console at /console/, on the management API's origin (served when that API is on). */
+    CONSOLE: flag.default(true),
     ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {

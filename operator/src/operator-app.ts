@@ -6,6 +6,7 @@ import { ruleLimitsOf } from '../../core/src/index.ts';
 import type { Cluster, ResourceCache } from './cluster/cluster.ts';
 import type { ResourceChanges } from './cluster/resource-changes.ts';
 import type { OperatorConfig } from './config.ts';
+import { registerConsole } from './management/console-assets.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
 import { registerManagementApi } from './management/management-api.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -74,6 +75,7 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       propagationWaitMs: config.MANAGEMENT_PROPAGATION_WAIT_MS,
       ruleLimits: ruleLimitsOf(config),
     });
+    if (config.CONSOLE) await registerConsole(app);
   }
   return app;
 }

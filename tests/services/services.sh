@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Private Postgres 15 and Redis 7 on loopback for the test suites: never the system services.
+# Private Postgres 15 and Redis 7 on loopback for the test suites, never the system services (and Debian's
+# Chromium for the console's browser tests, installed when missing).
 #   services.sh up     install when missing (as root), start on free ports, wait until ready, print exports
 #                      (plus XC_SERVICES_STARTED=1 when this call started them, so callers stop only those)
 #   services.sh down   stop what `up` started
@@ -23,6 +24,7 @@ ensure_packages() {
   [ -x "$PG_BIN/postgres" ] || missing+=("postgresql-$PG_VERSION")
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v chromium >/dev/null || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${missing[*]}. Install them as root: apt-get install -y ${missing[*]}"

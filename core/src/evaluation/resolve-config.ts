@@ -1,4 +1,5 @@
-import { IMPLIED_BOOLEAN_VARIANTS, type FeatureFlagSpec } from '../spec/feature-flag-spec.ts';
+import type { FeatureFlagSpec } from '../spec/feature-flag-spec.ts';
+import { IMPLIED_BOOLEAN_VARIANTS } from '../spec/implied-variants.ts';
 import { isJsonObject, type JsonValue } from '../spec/json.ts';
 import { isEmptyRule, reachableEvaluators } from '../rules/flag-rules.ts';
 import type { FlagConfig, FlagValueType } from './types.ts';

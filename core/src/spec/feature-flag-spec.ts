@@ -3,7 +3,7 @@ import { admissionIssues, issuePath } from './admission-check.ts';
 import { FEATURE_FLAG_RULES } from './admission-rules.ts';
 
 export const FLAG_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-export const IMPLIED_BOOLEAN_VARIANTS = Object.freeze({ on: true, off: false });
+export { IMPLIED_BOOLEAN_VARIANTS } from './implied-variants.ts';
 
 export const flagKeySchema = z
   .string()

@@ -1,0 +1,137 @@
+// The public management API, as any client calls it: a bearer token (when the console holds one; behind an
+// auth proxy the proxy adds it), X-Tenant-ID, problem+json refusals, ETags for If-Match.
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** A refusal as the API words it (RFC 9457), or a connection that failed (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly errors: FieldError[];
+
+  constructor(status: number, title: string, detail: string | undefined, errors: FieldError[] = []) {
+    super(detail ?? title);
+    this.status = status;
+    this.title = title;
+    this.errors = errors;
+  }
+
+  /** What the API said of `field`, if it named it. */
+  about(field: string): string | undefined {
+    return this.errors.find((error) => error.field === field)?.message;
+  }
+}
+
+export interface Answer<T> {
+  body: T;
+  etag: string | null;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+
+export interface Flag {
+  key: string;
+  name: string;
+  description: string | null;
+  is_enabled: boolean;
+  rollout_percentage: number | null;
+  spec: Record<string, unknown>;
+  resource: {
+    name: string;
+    resourceVersion: string | null;
+    generation: number;
+    conditions: Condition[];
+    managedBy: string | null;
+  } | null;
+}
+
+export interface Environment {
+  key: string;
+  name: string;
+  is_default: boolean;
+}
+
+export interface Me {
+  subject: string;
+  email: string | null;
+  tenants: { id: string; namespace: string; role: 'viewer' | 'editor' }[];
+}
+
+const TOKEN_KEY = 'xc-console-token';
+
+export const session = {
+  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  signIn: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
+  signOut: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export function headersFor(tenant?: string): Record<string, string> {
+  const token = session.token();
+  return {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(tenant ? { 'x-tenant-id': tenant } : {}),
+  };
+}
+
+async function problemOf(response: Response): Promise<ApiError> {
+  try {
+    const problem = (await response.json()) as { title?: string; detail?: string; errors?: FieldError[] };
+    return new ApiError(
+      response.status,
+      problem.title ?? response.statusText,
+      problem.detail,
+      problem.errors,
+    );
+  } catch {
+    return new ApiError(response.status, response.statusText, undefined);
+  }
+}
+
+export async function call<T>(
+  method: string,
+  path: string,
+  options: { tenant?: string; body?: unknown; ifMatch?: string | null } = {},
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = { accept: 'application/json', ...headersFor(options.tenant) };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.ifMatch) headers['if-match'] = options.ifMatch;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+  } catch {
+    throw new ApiError(0, 'No connection to the management API', 'Check the connection and try again');
+  }
+  if (!response.ok) throw await problemOf(response);
+  const body = (response.status === 204 ? null : await response.json()) as T;
+  return { body, etag: response.headers.get('etag') };
+}
+
+/** Every live flag of a tenant, a page of 100 at a time. */
+export async function listFlags(tenant: string): Promise<Flag[]> {
+  const flags: Flag[] = [];
+  for (let page = 1; ; page++) {
+    const { body } = await call<{ flags: Flag[]; total: number }>(
+      'GET',
+      `/api/v1/flags?page=${page}&page_size=100`,
+      { tenant },
+    );
+    flags.push(...body.flags);
+    if (flags.length >= body.total || body.flags.length === 0) return flags;
+  }
+}
+
+export const listEnvironments = async (tenant: string): Promise<Environment[]> =>
+  (await call<{ environments: Environment[] }>('GET', '/api/v1/environments', { tenant })).body.environments;

@@ -1,0 +1,97 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, session, type Me } from './api/management-api.ts';
+import { FlagPage } from './pages/flag-page.tsx';
+import { FlagsTable } from './pages/flags-table.tsx';
+import { SignIn } from './pages/sign-in.tsx';
+import { TenantPicker } from './pages/tenant-picker.tsx';
+import { routeOf, type Route } from './route.ts';
+
+// A development link carries its token in the fragment (never sent to a server, never in a log): taken into
+// this tab's session and removed from the address bar.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get('token')) {
+  session.signIn(fragment.get('token')!);
+  history.replaceState(null, '', `${location.pathname}#/`);
+}
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(routeOf(location.hash));
+  useEffect(() => {
+    const changed = () => setRoute(routeOf(location.hash));
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
+function App() {
+  const route = useRoute();
+  const [me, setMe] = useState<Me | null>(null);
+  const [failure, setFailure] = useState<ApiError | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    call<Me>('GET', '/api/v1/me').then(
+      ({ body }) => (setMe(body), setFailure(null)),
+      (error: ApiError) => setFailure(error),
+    );
+  }, [attempt]);
+
+  if (failure?.status === 401) return <SignIn onSignedIn={() => setAttempt((count) => count + 1)} />;
+  if (failure)
+    return (
+      <main>
+        <p role="alert">
+          {failure.title}: {failure.message}
+        </p>
+      </main>
+    );
+  if (!me)
+    return (
+      <main>
+        <p>Loading…</p>
+      </main>
+    );
+  const tenant = route.tenant ? me.tenants.find((entry) => entry.namespace === route.tenant) : undefined;
+  const signOut = () => {
+    session.signOut();
+    setMe(null);
+    setAttempt((count) => count + 1);
+    location.hash = '#/';
+  };
+  return (
+    <>
+      <header>
+        <a href="#/" class="brand">
+          Exclusive-Change
+        </a>
+        {tenant && (
+          <span class="tenant">
+            {tenant.namespace} · {tenant.role}
+          </span>
+        )}
+        <span class="who">{me.email ?? me.subject}</span>
+        {session.token() && (
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        )}
+      </header>
+      <main>
+        {route.tenant && !tenant ? (
+          <p role="alert">You have no role in tenant “{route.tenant}”.</p>
+        ) : route.page === 'flag' && tenant ? (
+          <FlagPage tenant={tenant} flagKey={route.flag!} />
+        ) : route.page === 'flags' && tenant ? (
+          <FlagsTable tenant={tenant} />
+        ) : (
+          <TenantPicker me={me} />
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app')!;
+root.replaceChildren(); // the page's own "Loading…", for before the script runs
+render(<App />, root);

@@ -142,6 +142,25 @@ describe('the console', () => {
     await context.close();
   }, 90_000);
 
+  it("reads the flag's history: the signed-in user as actor, the changed fields, the chain verified", async () => {
+    const { context, page } = await signedIn(viewer);
+    await page.getByRole('link', { name: 'Checkout v2' }).click();
+    await page.getByRole('link', { name: 'History of this flag' }).click();
+    await page.getByText(/Hash chain verified through entry \d+/).waitFor();
+    // the staging kill switch, as the editor flipped it in the test before
+    const switched = page
+      .getByRole('row')
+      .filter({ hasText: 'pm@example.com (pm-1)' })
+      .filter({ hasText: 'environments.staging' })
+      .first();
+    await switched.waitFor();
+    expect(await switched.textContent()).toContain('management-api');
+    expect(await switched.textContent()).toContain('update');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${SCREENSHOTS}/audit.png`, fullPage: true });
+    await context.close();
+  }, 60_000);
+
   it("shows a second session's change live, without a reload", async () => {
     const watcher = await signedIn(viewer);
     expect(await cell(watcher.page, 'search-ranking', 'staging').textContent()).toBe('On · 100 %');

@@ -11,7 +11,7 @@ import { FieldMessage, Refusal } from '../components/refusal.tsx';
 import { EnvironmentControls } from '../components/environment-controls.tsx';
 import { useSave, type Patch } from '../components/use-save.ts';
 import { cellOf, conditionOf } from '../flag-cells.ts';
-import { flagsHref } from '../route.ts';
+import { auditHref, flagsHref } from '../route.ts';
 
 interface Loaded {
   flag: Flag;
@@ -56,6 +56,11 @@ export function FlagPage({ tenant, flagKey }: { tenant: Me['tenants'][number]; f
       </p>
       <h1>{flag.name}</h1>
       <p class="key">{flag.key}</p>
+      {flag.resource && (
+        <p>
+          <a href={auditHref(tenant.namespace, flag.resource.name)}>History of this flag</a>
+        </p>
+      )}
       {owner && (
         <p role="note" class="owner">
           Managed by {owner}: change it there. It is shown read-only here.

@@ -128,7 +128,12 @@ describe('a hostile tenant', () => {
 // beside A is compared with the median of the p99s alone that were measured between them. Each round also
 // pays for the garbage its earlier rounds left.
 describe('the other tenant, beside a hostile one', () => {
-  const ROUNDS = 7;
+  const ROUNDS = 9;
+  // What a quiet two-core machine moves B's median p99 by between rounds alone (5 ms baseline): CI runs put B
+  // beside A's hammering at 0.8x to 2.1x its baseline, 10.4 ms against 5.0 ms in the worst, with rounds alone
+  // as high as 58 ms. The bound is twice the baseline plus this much; the defect it guards took B's p99 from
+  // 19 ms to 3,244 ms.
+  const NOISE_MS = 3;
   const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
   let bed: FairnessBed;
 
@@ -159,10 +164,10 @@ describe('the other tenant, beside a hostile one', () => {
     }
     const medians = { alone: median(alone), beside: median(during) };
     results[name] = { aloneP99: alone, besideP99: during, medians };
-    expect(medians.beside).toBeLessThanOrEqual(2 * medians.alone);
+    expect(medians.beside).toBeLessThanOrEqual(2 * medians.alone + NOISE_MS);
   }
 
-  it('stays within twice its p99 while the hostile tenant hammers its costliest admitted flag', async () => {
+  it('stays within twice its p99, plus 3 ms of machine noise, while the hostile tenant hammers its costliest admitted flag', async () => {
     let answered = 0;
     await beside('hammered', async () => {
       const hammer = await bed.hammerA(5);
@@ -170,9 +175,9 @@ describe('the other tenant, beside a hostile one', () => {
     });
     // A really was served, and heavily: hundreds of its costliest evaluations a second.
     expect(answered).toBeGreaterThan(100);
-  }, 300_000);
+  }, 360_000);
 
-  it('stays within twice its p99 while the hostile tenant rebuilds its snapshot with its largest admitted flags', async () => {
+  it('stays within twice its p99, plus 3 ms of machine noise, while the hostile tenant rebuilds its snapshot with its largest admitted flags', async () => {
     await beside(
       'rebuilding',
       async (round) => {
@@ -181,5 +186,5 @@ describe('the other tenant, beside a hostile one', () => {
       },
       (round) => bed.prepareRebuildA(round),
     );
-  }, 300_000);
+  }, 360_000);
 });

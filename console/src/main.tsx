@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, session, type Me } from './api/management-api.ts';
 import { AuditPage } from './pages/audit-page.tsx';
+import { EnvironmentsPage } from './pages/environments-page.tsx';
 import { FlagPage } from './pages/flag-page.tsx';
 import { FlagsTable } from './pages/flags-table.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -81,6 +82,8 @@ function App() {
       <main>
         {route.tenant && !tenant ? (
           <p role="alert">You have no role in tenant “{route.tenant}”.</p>
+        ) : route.page === 'environments' && tenant ? (
+          <EnvironmentsPage tenant={tenant} />
         ) : route.page === 'audit' && tenant ? (
           <AuditPage tenant={tenant} {...(route.resource ? { resource: route.resource } : {})} />
         ) : route.page === 'flag' && tenant ? (

@@ -161,6 +161,38 @@ describe('the console', () => {
     await context.close();
   }, 60_000);
 
+  it('creates an API key, shown once, that the evaluator accepts, and revokes it: the evaluator refuses it', async () => {
+    const { context, page } = await signedIn(editor);
+    await page.getByRole('link', { name: 'Environments and API keys' }).click();
+    await page.getByLabel("New key's name in staging").fill('browser-test');
+    await page.getByRole('region', { name: 'staging' }).getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByRole('status').filter({ hasText: 'shown this once' }).locator('code');
+    const key = (await shown.textContent())!;
+    expect(key).toMatch(/^xc_live_/);
+    const evaluateWith = (apiKey: string) =>
+      fetch(`${stack.evaluators[0]!.url}/ofrep/v1/evaluate/flags/checkout-v2`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+      }).then(async (response) => (await response.text(), response.status));
+    await eventually(
+      () => evaluateWith(key),
+      (status) => status === 200,
+    );
+    const row = page.locator('tr[data-key="browser-test"]');
+    await row.filter({ hasText: key.slice(0, 12) }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await row.getByRole('button', { name: 'Revoke browser-test' }).click();
+    await row.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await row.waitFor({ state: 'detached' });
+    await eventually(
+      () => evaluateWith(key),
+      (status) => status === 401,
+    );
+    await context.close();
+  }, 90_000);
+
   it("shows a second session's change live, without a reload", async () => {
     const watcher = await signedIn(viewer);
     expect(await cell(watcher.page, 'search-ranking', 'staging').textContent()).toBe('On · 100 %');

@@ -9,7 +9,7 @@ import {
   type Me,
 } from '../api/management-api.ts';
 import { cellOf, conditionOf } from '../flag-cells.ts';
-import { auditHref, flagHref } from '../route.ts';
+import { auditHref, environmentsHref, flagHref } from '../route.ts';
 
 type Filter = 'all' | 'enabled' | 'disabled' | 'pending';
 
@@ -86,7 +86,8 @@ export function FlagsTable({ tenant }: { tenant: Me['tenants'][number] }) {
     <>
       <h1>Flags of {tenant.namespace}</h1>
       <p>
-        <a href={auditHref(tenant.namespace)}>Audit log of {tenant.namespace}</a>
+        <a href={auditHref(tenant.namespace)}>Audit log of {tenant.namespace}</a> ·{' '}
+        <a href={environmentsHref(tenant.namespace)}>Environments and API keys</a>
       </p>
       <p role="status" class={`stream ${stream}`}>
         {STATE_TEXT[stream]}

@@ -44,7 +44,7 @@ export function withOverride(
 /** A condition of the flag's current generation, by type; one about an older generation does not count. */
 export function conditionOf(flag: Flag, type: string): Condition | undefined {
   const resource = flag.resource;
-  const condition = resource?.conditions.find((entry) => entry.type === type);
+  const condition = resource?.conditions?.find((entry) => entry.type === type);
   if (!condition || !resource) return undefined;
   return condition.observedGeneration === undefined || condition.observedGeneration === resource.generation
     ? condition

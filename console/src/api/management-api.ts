@@ -1,3 +1,6 @@
+import type { EnvironmentView } from '../../../core/src/management/environment-body.ts';
+import type { FlagView as Flag } from '../../../core/src/management/flag-view.ts';
+
 // The public management API, as any client calls it: a bearer token (when the console holds one; behind an
 // auth proxy the proxy adds it), X-Tenant-ID, problem+json refusals, ETags for If-Match.
 
@@ -30,35 +33,11 @@ export interface Answer<T> {
   etag: string | null;
 }
 
-export interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
-
-export interface Flag {
-  key: string;
-  name: string;
-  description: string | null;
-  is_enabled: boolean;
-  rollout_percentage: number | null;
-  spec: Record<string, unknown>;
-  resource: {
-    name: string;
-    resourceVersion: string | null;
-    generation: number;
-    conditions: Condition[];
-    managedBy: string | null;
-  } | null;
-}
-
-export interface Environment {
-  key: string;
-  name: string;
-  is_default: boolean;
-}
+// The API's answers, as core defines them for the server that sends them (types only: nothing of core's
+// runtime comes into the bundle from here).
+export type { EnvironmentView as Environment } from '../../../core/src/management/environment-body.ts';
+export type { FlagView as Flag } from '../../../core/src/management/flag-view.ts';
+export type Condition = NonNullable<NonNullable<Flag['resource']>['conditions']>[number];
 
 export interface Me {
   subject: string;
@@ -133,5 +112,6 @@ export async function listFlags(tenant: string): Promise<Flag[]> {
   }
 }
 
-export const listEnvironments = async (tenant: string): Promise<Environment[]> =>
-  (await call<{ environments: Environment[] }>('GET', '/api/v1/environments', { tenant })).body.environments;
+export const listEnvironments = async (tenant: string): Promise<EnvironmentView[]> =>
+  (await call<{ environments: EnvironmentView[] }>('GET', '/api/v1/environments', { tenant })).body
+    .environments;

@@ -1,34 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { AuditRecord } from '../../../db/src/stores/audit.ts';
+import type { ChainVerdict } from '../../../db/src/audit-chain.ts';
 import { ApiError, call, type Me } from '../api/management-api.ts';
 import { Refusal } from '../components/refusal.tsx';
 import { flagsHref } from '../route.ts';
 import { specDiff } from '../spec-diff.ts';
 
-interface AuditEntry {
-  seq: number;
-  actor: string;
-  actorSource: string | null;
-  actorEmail: string | null;
-  action: string;
-  kind: string;
-  resource: string;
-  generation: number | null;
-  before: unknown;
-  after: unknown;
-  createdAt: string;
-}
-
-type Verdict = { ok: true; rows: number } | { ok: false; rows: number; brokenSeq: number; problem: string };
-
 /** The most entries read for one page: beyond it the page says that older ones are not shown. */
 const MOST = 5000;
 const PAGE = 500;
 
-async function readEntries(tenant: string): Promise<{ entries: AuditEntry[]; more: boolean }> {
-  const entries: AuditEntry[] = [];
+async function readEntries(tenant: string): Promise<{ entries: AuditRecord[]; more: boolean }> {
+  const entries: AuditRecord[] = [];
   let after = 0;
   while (entries.length < MOST) {
-    const { body } = await call<{ entries: AuditEntry[]; next: number | null }>(
+    const { body } = await call<{ entries: AuditRecord[]; next: number | null }>(
       'GET',
       `/management/v1/tenants/${encodeURIComponent(tenant)}/audit?after=${after}&limit=${PAGE}`,
     );
@@ -41,7 +27,7 @@ async function readEntries(tenant: string): Promise<{ entries: AuditEntry[]; mor
 
 const show = (value: unknown) => (value === undefined ? '(none)' : JSON.stringify(value));
 
-function VerdictLine({ verdict }: { verdict: Verdict | null }) {
+function VerdictLine({ verdict }: { verdict: ChainVerdict | null }) {
   if (!verdict) return <p role="status">Verifying the hash chain…</p>;
   if (verdict.ok)
     return (
@@ -61,15 +47,15 @@ function VerdictLine({ verdict }: { verdict: Verdict | null }) {
  * from where, with the spec's changed fields, and the chain's verification as Postgres recomputes it.
  */
 export function AuditPage({ tenant, resource }: { tenant: Me['tenants'][number]; resource?: string }) {
-  const [entries, setEntries] = useState<{ entries: AuditEntry[]; more: boolean } | null>(null);
-  const [verdict, setVerdict] = useState<Verdict | null>(null);
+  const [entries, setEntries] = useState<{ entries: AuditRecord[]; more: boolean } | null>(null);
+  const [verdict, setVerdict] = useState<ChainVerdict | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   useEffect(() => {
     readEntries(tenant.namespace).then(setEntries, setFailure);
-    call<Verdict>('GET', `/management/v1/tenants/${encodeURIComponent(tenant.namespace)}/audit/verify`).then(
-      ({ body }) => setVerdict(body),
-      setFailure,
-    );
+    call<ChainVerdict>(
+      'GET',
+      `/management/v1/tenants/${encodeURIComponent(tenant.namespace)}/audit/verify`,
+    ).then(({ body }) => setVerdict(body), setFailure);
   }, [tenant.namespace]);
 
   const shown = (entries?.entries ?? [])

@@ -1,21 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, type Me } from '../api/management-api.ts';
+import { ApiError, call, listEnvironments, type Environment, type Me } from '../api/management-api.ts';
 import { FieldMessage, Refusal } from '../components/refusal.tsx';
 import { useSave } from '../components/use-save.ts';
 import { flagsHref } from '../route.ts';
-
-interface ApiKeyEntry {
-  name: string;
-  prefix: string | null;
-}
-
-interface EnvironmentEntry {
-  key: string;
-  name: string;
-  is_default: boolean;
-  api_keys: ApiKeyEntry[];
-  resource: { managedBy: string | null } | null;
-}
 
 interface Written {
   issued_keys: { name: string; key: string }[];
@@ -23,7 +10,7 @@ interface Written {
 
 interface Props {
   tenant: Me['tenants'][number];
-  environment: EnvironmentEntry;
+  environment: Environment;
   reload: () => Promise<void>;
 }
 
@@ -34,7 +21,7 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
   const [revoking, setRevoking] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, , save] = useSave();
-  const owner = environment.resource?.managedBy ?? null;
+  const owner = environment.resource.managedBy;
   const editable = tenant.role === 'editor' && owner === null;
   const path = `/api/v1/environments/${encodeURIComponent(environment.key)}`;
   const write = (body: Record<string, unknown>) =>
@@ -141,12 +128,9 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
 
 /** A tenant's environments and their API keys (the keys themselves are never read back: only prefixes). */
 export function EnvironmentsPage({ tenant }: { tenant: Me['tenants'][number] }) {
-  const [environments, setEnvironments] = useState<EnvironmentEntry[] | null>(null);
+  const [environments, setEnvironments] = useState<Environment[] | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
-  const load = () =>
-    call<{ environments: EnvironmentEntry[] }>('GET', '/api/v1/environments', {
-      tenant: tenant.namespace,
-    }).then(({ body }) => setEnvironments(body.environments), setFailure);
+  const load = () => listEnvironments(tenant.namespace).then(setEnvironments, setFailure);
   useEffect(() => void load(), [tenant.namespace]);
   return (
     <>

@@ -87,12 +87,12 @@ export function FlagPage({ tenant, flagKey }: { tenant: Me['tenants'][number]; f
           />
         ))}
       </section>
-      <DetailsForm flag={flag} editable={editable} patch={patch} reload={load} />
+      <DetailsForm flag={flag} editable={editable} patch={patch} />
       <section aria-labelledby="variants">
         <h2 id="variants">Variants</h2>
         <pre>{JSON.stringify(flag.spec.variants ?? { on: true, off: false }, null, 2)}</pre>
       </section>
-      <TargetingForm flag={flag} editable={editable} patch={patch} reload={load} />
+      <TargetingForm flag={flag} editable={editable} patch={patch} />
     </>
   );
 }
@@ -101,7 +101,6 @@ interface FormProps {
   flag: Flag;
   editable: boolean;
   patch: Patch;
-  reload: () => Promise<void>;
 }
 
 function DetailsForm({ flag, editable, patch }: FormProps) {

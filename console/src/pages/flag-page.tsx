@@ -9,6 +9,7 @@ import {
 } from '../api/management-api.ts';
 import { FieldMessage, Refusal } from '../components/refusal.tsx';
 import { EnvironmentControls } from '../components/environment-controls.tsx';
+import { Playground } from '../components/playground.tsx';
 import { useSave, type Patch } from '../components/use-save.ts';
 import { cellOf, conditionOf } from '../flag-cells.ts';
 import { auditHref, flagsHref } from '../route.ts';
@@ -93,6 +94,7 @@ export function FlagPage({ tenant, flagKey }: { tenant: Me['tenants'][number]; f
         <pre>{JSON.stringify(flag.spec.variants ?? { on: true, off: false }, null, 2)}</pre>
       </section>
       <TargetingForm flag={flag} editable={editable} patch={patch} />
+      <Playground flag={flag} environments={environments} />
     </>
   );
 }

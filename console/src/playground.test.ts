@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { rolloutVectors } from '../../core/test/fixtures.ts';
+import type { Flag } from './api/management-api.ts';
+import { parseContext, playgroundAnswer } from './playground.ts';
+
+const flag = (spec: Record<string, unknown>, key = 'checkout-v2') => ({ key, spec }) as unknown as Flag;
+
+describe('the playground', () => {
+  it('answers each environment with its overrides applied: a kill switch there, the rollout elsewhere', () => {
+    const checkout = flag({
+      rollout: { percentage: 100 },
+      environments: { staging: { state: 'DISABLED' } },
+    });
+    expect(playgroundAnswer(checkout, 'production', { targetingKey: 'user-1' })).toMatchObject({
+      value: true,
+      variant: 'on',
+      reason: 'SPLIT',
+    });
+    expect(playgroundAnswer(checkout, 'staging', { targetingKey: 'user-1' })).toMatchObject({
+      reason: 'DISABLED',
+    });
+  });
+
+  it('says why a targeting rule matched, from the context typed', () => {
+    const beta = flag({
+      variants: { on: true, off: false },
+      defaultVariant: 'off',
+      targeting: { if: [{ '==': [{ var: 'plan' }, 'beta'] }, 'on', null] },
+    });
+    expect(playgroundAnswer(beta, 'production', { plan: 'beta' })).toMatchObject({
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+    });
+    expect(playgroundAnswer(beta, 'production', { plan: 'free' })).toMatchObject({
+      variant: 'off',
+      reason: 'DEFAULT',
+    });
+  });
+
+  it('puts a user in the rollout exactly when the seed vectors say so', () => {
+    expect(rolloutVectors.length).toBeGreaterThan(10);
+    for (const vector of rolloutVectors) {
+      const at = (percentage: number) =>
+        playgroundAnswer(flag({ rollout: { percentage } }, vector.flag_key), 'production', {
+          user_id: vector.user_id,
+        }).value;
+      expect({ vector, in: at(vector.bucket + 1), out: at(vector.bucket) }).toEqual({
+        vector,
+        in: true,
+        out: false,
+      });
+    }
+  });
+});

@@ -153,13 +153,15 @@ export function customResourceDefinitions() {
       status: {
         apiKeys: {
           type: 'array',
-          description: 'The keys the operator created: where each is stored and its displayable prefix.',
+          description:
+            'The keys the operator created: where each is stored, its displayable prefix and when it was issued.',
           items: {
             type: 'object',
             properties: {
               name: { type: 'string' },
               secretName: { type: 'string' },
               prefix: { type: 'string' },
+              createdAt: { type: 'string', format: 'date-time' },
             },
           },
         },

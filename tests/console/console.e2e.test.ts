@@ -48,13 +48,16 @@ async function signedIn(token: string, width = 1280): Promise<{ context: Browser
   return { context, page };
 }
 
-async function evaluate(flagKey: string): Promise<{ value?: unknown; reason?: string }> {
+async function evaluate(
+  flagKey: string,
+  context: Record<string, unknown> = { targetingKey: 'user-1' },
+): Promise<{ value?: unknown; variant?: string; reason?: string }> {
   const response = await fetch(`${stack.evaluators[0]!.url}/ofrep/v1/evaluate/flags/${flagKey}`, {
     method: 'POST',
     headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+    body: JSON.stringify({ context }),
   });
-  return (await response.json()) as { value?: unknown; reason?: string };
+  return (await response.json()) as { value?: unknown; variant?: string; reason?: string };
 }
 
 const resourceSpec = async (name: string) =>
@@ -181,6 +184,17 @@ describe('the console', () => {
     );
     const row = page.locator('tr[data-key="browser-test"]');
     await row.filter({ hasText: key.slice(0, 12) }).waitFor();
+    // its creation time, as the operator recorded it in the Environment's status
+    const issuedAt = await row.locator('time').getAttribute('datetime');
+    const status = await kubectlJson<{ status: { apiKeys: { name: string; createdAt: string }[] } }>([
+      'get',
+      'environment',
+      'staging',
+      '-n',
+      stack.namespace,
+    ]);
+    expect(issuedAt).toBe(status.status.apiKeys.find((entry) => entry.name === 'browser-test')!.createdAt);
+    expect(Math.abs(Date.parse(issuedAt!) - Date.now())).toBeLessThan(5 * 60_000);
     expect(await seriousViolations(page)).toEqual([]);
 
     await row.getByRole('button', { name: 'Revoke browser-test' }).click();
@@ -210,6 +224,35 @@ describe('the console', () => {
     await watcher.context.close();
     await changer.context.close();
   }, 90_000);
+
+  it('answers a typed context in the playground as the evaluator does, per environment, and why', async () => {
+    const { context, page } = await signedIn(viewer);
+    await page.getByRole('link', { name: 'Search ranking' }).click();
+    const playground = page.getByRole('region', { name: 'Playground' });
+    const contextBox = page.getByLabel('Evaluation context (JSON)');
+    // staging is at 35 % since the test before: some users in, some out, each as the evaluator says
+    const reasons = new Set<string>();
+    for (const user of ['user-1', 'user-2', 'user-3', 'user-4', 'user-5', 'user-6']) {
+      await contextBox.fill(JSON.stringify({ targetingKey: user }));
+      const row = playground.locator('tr[data-environment="staging"]');
+      const served = await evaluate('search-ranking', { targetingKey: user });
+      await row
+        .filter({ hasText: `${served.variant}` })
+        .filter({ hasText: served.reason! })
+        .waitFor();
+      expect(await row.locator('td').allTextContents()).toEqual([
+        JSON.stringify(served.value),
+        served.variant,
+        served.reason,
+      ]);
+      reasons.add(`${served.variant}`);
+    }
+    expect([...reasons].sort()).toEqual(['off', 'on']);
+    await contextBox.fill('{"targetingKey": ');
+    await playground.getByText(/The context is not valid JSON/).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  }, 60_000);
 
   it('refuses bad input where it was typed, naming the field, and writes nothing', async () => {
     const { context, page } = await signedIn(editor);
@@ -256,8 +299,10 @@ describe('the console', () => {
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
     await page.getByRole('link', { name: 'Checkout v2' }).click();
     await page.getByRole('heading', { name: 'Checkout v2' }).waitFor();
-    for (const control of await page.locator('input, textarea, select').all())
-      expect(await control.isDisabled()).toBe(true);
+    // every control that writes is disabled; the playground's context box only computes in the page
+    const controls = page.locator(':is(input, textarea, select):not(#playground-context)');
+    expect(await controls.count()).toBeGreaterThan(3);
+    for (const control of await controls.all()) expect(await control.isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: /Save/ }).count()).toBe(0);
     expect(await seriousViolations(page)).toEqual([]);
 

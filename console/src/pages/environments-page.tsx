@@ -41,6 +41,7 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Prefix</th>
+            <th scope="col">Created</th>
             {editable && <th scope="col">Revoke</th>}
           </tr>
         </thead>
@@ -50,6 +51,13 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
               <td>{key.name}</td>
               <td>
                 <code>{key.prefix ?? 'not issued yet'}</code>
+              </td>
+              <td>
+                {key.created_at ? (
+                  <time dateTime={key.created_at}>{new Date(key.created_at).toLocaleString()}</time>
+                ) : (
+                  '—'
+                )}
               </td>
               {editable && (
                 <td>

@@ -67,7 +67,12 @@ export interface EnvironmentView {
   key: string;
   name: string;
   is_default: boolean;
-  api_keys: { name: string; prefix: string | null; secret_name: string | null }[];
+  api_keys: {
+    name: string;
+    prefix: string | null;
+    secret_name: string | null;
+    created_at: string | null;
+  }[];
   created_at: string | null;
   spec: JsonObject;
   resource: ResourceView;
@@ -91,6 +96,7 @@ export function environmentView(resource: ManagedResource): EnvironmentView {
         name,
         prefix: typeof entry?.prefix === 'string' ? entry.prefix : null,
         secret_name: typeof entry?.secretName === 'string' ? entry.secretName : null,
+        created_at: typeof entry?.createdAt === 'string' ? entry.createdAt : null,
       };
     }),
     created_at: resource.metadata.creationTimestamp

@@ -16,7 +16,7 @@ export function planApiKeys(
 /** What reconciling an Environment did: the keys it holds now, and what it could not do. */
 export interface EnvironmentOutcome {
   environmentName: string;
-  keys: readonly { name: string; prefix: string }[];
+  keys: readonly { name: string; prefix: string; createdAt: string }[];
   /** Secrets in the way that another owner holds. */
   conflicts: readonly string[];
   /** Keys were issued or revoked. */
@@ -27,7 +27,7 @@ export interface EnvironmentOutcome {
 
 export interface EnvironmentReport {
   conditions: ConditionUpdate[];
-  apiKeys: { name: string; secretName: string; prefix: string }[];
+  apiKeys: { name: string; secretName: string; prefix: string; createdAt: string }[];
   event: ResourceEvent | null;
 }
 
@@ -37,6 +37,7 @@ export function reportEnvironment(outcome: EnvironmentOutcome): EnvironmentRepor
     name: key.name,
     secretName: apiKeySecretName(outcome.environmentName, key.name),
     prefix: key.prefix,
+    createdAt: key.createdAt,
   }));
   if (outcome.conflicts.length > 0) {
     const conflicting = outcome.conflicts.join(', ');

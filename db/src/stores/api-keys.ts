@@ -7,14 +7,16 @@ export interface StoredApiKey {
   id: string;
   name: string;
   prefix: string;
+  /** When the key was issued, as an ISO 8601 instant. */
+  createdAt: string;
 }
 
 export async function listApiKeys(client: pg.ClientBase, environmentId: string): Promise<StoredApiKey[]> {
-  const result = await client.query<StoredApiKey>(
-    'SELECT id, name, prefix FROM api_keys WHERE environment_id = $1 AND is_active ORDER BY name',
+  const result = await client.query<Omit<StoredApiKey, 'createdAt'> & { created_at: Date }>(
+    'SELECT id, name, prefix, created_at FROM api_keys WHERE environment_id = $1 AND is_active ORDER BY name',
     [environmentId],
   );
-  return result.rows;
+  return result.rows.map(({ created_at, ...key }) => ({ ...key, createdAt: created_at.toISOString() }));
 }
 
 export async function insertApiKey(

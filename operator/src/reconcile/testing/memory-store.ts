@@ -16,7 +16,14 @@ interface FlagRow extends StoredFlag {
 interface Rows {
   environments: { id: string; tenantId: string; key: string; active: boolean; revision: number }[];
   flags: FlagRow[];
-  apiKeys: { id: string; environmentId: string; name: string; prefix: string; active: boolean }[];
+  apiKeys: {
+    id: string;
+    environmentId: string;
+    name: string;
+    prefix: string;
+    createdAt: string;
+    active: boolean;
+  }[];
   audit: (Omit<AuditEntry, 'tenantId'> & { tenantId: string })[];
 }
 
@@ -189,9 +196,16 @@ export class MemoryStore implements OperatorStore {
       apiKeys: async (environmentId) =>
         rows()
           .apiKeys.filter((key) => key.environmentId === environmentId && key.active)
-          .map(({ id, name, prefix }) => ({ id, name, prefix })),
+          .map(({ id, name, prefix, createdAt }) => ({ id, name, prefix, createdAt })),
       insertApiKey: async ({ environmentId, name, prefix }) => {
-        rows().apiKeys.push({ id: this.nextId('key'), environmentId, name, prefix, active: true });
+        rows().apiKeys.push({
+          id: this.nextId('key'),
+          environmentId,
+          name,
+          prefix,
+          createdAt: new Date().toISOString(),
+          active: true,
+        });
       },
       revokeApiKeys: async (ids) => {
         for (const key of rows().apiKeys) if (ids.includes(key.id)) key.active = false;

@@ -1,6 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, session, type Me } from './api/management-api.ts';
+import { completeSignIn, isSignInCallback, providerSignOutUrl } from './auth/oidc-sign-in.ts';
+import { describeSignInFailure } from './auth/sign-in-failure.ts';
 import { AuditPage } from './pages/audit-page.tsx';
 import { EnvironmentsPage } from './pages/environments-page.tsx';
 import { FlagPage } from './pages/flag-page.tsx';
@@ -15,6 +17,20 @@ const fragment = new URLSearchParams(location.hash.slice(1));
 if (fragment.get('token')) {
   session.signIn(fragment.get('token')!);
   history.replaceState(null, '', `${location.pathname}#/`);
+}
+
+// The OpenID provider's answer to a sign-in (a code, or an error) in the query: the code leaves the address bar
+// before anything else, then is exchanged for the ID token this tab holds as its bearer token.
+let callbackFailure: string | null = null;
+if (isSignInCallback(location.search)) {
+  const callback = new URL(location.href);
+  history.replaceState(null, '', `${location.pathname}#/`);
+  try {
+    const signedIn = await completeSignIn(callback);
+    session.signIn(signedIn.idToken, signedIn.endSession);
+  } catch (error) {
+    callbackFailure = describeSignInFailure(error);
+  }
 }
 
 function useRoute(): Route {
@@ -32,6 +48,7 @@ function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const [signInFailure, setSignInFailure] = useState(callbackFailure);
   useEffect(() => {
     call<Me>('GET', '/api/v1/me').then(
       ({ body }) => (setMe(body), setFailure(null)),
@@ -39,7 +56,13 @@ function App() {
     );
   }, [attempt]);
 
-  if (failure?.status === 401) return <SignIn onSignedIn={() => setAttempt((count) => count + 1)} />;
+  if (failure?.status === 401)
+    return (
+      <SignIn
+        failure={signInFailure}
+        onSignedIn={() => (setSignInFailure(null), setAttempt((count) => count + 1))}
+      />
+    );
   if (failure)
     return (
       <main>
@@ -56,7 +79,9 @@ function App() {
     );
   const tenant = route.tenant ? me.tenants.find((entry) => entry.namespace === route.tenant) : undefined;
   const signOut = () => {
-    session.signOut();
+    // a provider's session ends there too, and it sends the browser back here
+    const providerSignOut = providerSignOutUrl(session.signOut());
+    if (providerSignOut) return location.assign(providerSignOut);
     setMe(null);
     setAttempt((count) => count + 1);
     location.hash = '#/';

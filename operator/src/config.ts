@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, parseConfig, ruleLimitVariables } from '../../core/src/index.ts';
+import { isLoopbackHost } from '../../core/src/contracts/loopback.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -49,6 +50,11 @@ const configSchema = z
     MANAGEMENT_MAX_STREAMS: positiveInt.default(1_000),
     /** The web console at /console/, on the management API's origin (served when that API is on). */
     CONSOLE: flag.default(true),
+    /** OpenID Connect sign-in in the console: its client id at the issuer (a public client, no secret). */
+    CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    /** The issuer the console signs in with; MANAGEMENT_JWT_ISSUER when unset. */
+    CONSOLE_OIDC_ISSUER: z.string().min(1).optional(),
+    CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile email'),
     ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {
@@ -68,7 +74,53 @@ const configSchema = z
           message: 'is required when the management API is enabled',
         });
     }
-  });
+    checkConsoleOidc(config, ctx);
+  })
+  .transform((config) => ({
+    ...config,
+    CONSOLE_OIDC_ISSUER: config.CONSOLE_OIDC_CLIENT_ID
+      ? (config.CONSOLE_OIDC_ISSUER ?? config.MANAGEMENT_JWT_ISSUER)
+      : undefined,
+  }));
+
+type ParsedEnv = {
+  CONSOLE_OIDC_CLIENT_ID?: string | undefined;
+  CONSOLE_OIDC_ISSUER?: string | undefined;
+  MANAGEMENT_JWKS_URL?: string | undefined;
+  MANAGEMENT_JWT_ISSUER?: string | undefined;
+};
+
+/**
+ * The console's sign-in hands the browser an ID token for the management API to verify: that needs the
+ * issuer's keys (JWKS mode, not a shared secret) and tokens whose `iss` the API accepts.
+ */
+function checkConsoleOidc(config: ParsedEnv, ctx: z.RefinementCtx): void {
+  if (config.CONSOLE_OIDC_CLIENT_ID === undefined) return;
+  const problem = (variable: string, message: string) =>
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+  if (config.MANAGEMENT_JWKS_URL === undefined)
+    problem(
+      'CONSOLE_OIDC_CLIENT_ID',
+      "needs MANAGEMENT_JWKS_URL (the issuer's keys): a management API verifying MANAGEMENT_JWT_SECRET cannot verify the issuer's ID tokens",
+    );
+  const issuer = config.CONSOLE_OIDC_ISSUER ?? config.MANAGEMENT_JWT_ISSUER;
+  if (issuer === undefined)
+    return problem(
+      'CONSOLE_OIDC_ISSUER',
+      'is required when CONSOLE_OIDC_CLIENT_ID is set (or set MANAGEMENT_JWT_ISSUER)',
+    );
+  const url = URL.parse(issuer);
+  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))))
+    return problem(
+      'CONSOLE_OIDC_ISSUER',
+      `must be an https:// URL (http:// only on loopback); got "${issuer}"`,
+    );
+  if (config.MANAGEMENT_JWT_ISSUER !== undefined && config.MANAGEMENT_JWT_ISSUER !== issuer)
+    problem(
+      'CONSOLE_OIDC_ISSUER',
+      `must be MANAGEMENT_JWT_ISSUER ("${config.MANAGEMENT_JWT_ISSUER}"): the management API refuses tokens of any other issuer`,
+    );
+}
 
 export type OperatorConfig = Readonly<z.output<typeof configSchema>>;
 

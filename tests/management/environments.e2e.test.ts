@@ -121,6 +121,7 @@ describe('environments through the management API', () => {
       '/api/v1/flags/{key}': ['delete', 'get', 'patch'],
       '/api/v1/flags/events': ['get'],
       '/api/v1/me': ['get'],
+      '/api/v1/sign-in': ['get'],
       '/api/v1/environments': ['get', 'post'],
       '/api/v1/environments/{key}': ['patch'],
     });

@@ -45,12 +45,30 @@ export interface Me {
   tenants: { id: string; namespace: string; role: 'viewer' | 'editor' }[];
 }
 
-const TOKEN_KEY = 'xc-console-token';
+/** The API's largest page. */
+const PAGE_SIZE = 100;
 
+const TOKEN_KEY = 'xc-console-token';
+const END_SESSION_KEY = 'xc-console-end-session';
+
+/** This tab's sign-in: the bearer token and, for an ID token from an OpenID provider, where that signs out. */
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
-  signIn: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
-  signOut: () => sessionStorage.removeItem(TOKEN_KEY),
+  signIn: (token: string, endSession: string | null = null) => {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    if (endSession) sessionStorage.setItem(END_SESSION_KEY, endSession);
+    else sessionStorage.removeItem(END_SESSION_KEY);
+  },
+  /** Forgets the sign-in, and answers what it forgot (for the provider's sign-out). */
+  signOut: (): { token: string | null; endSession: string | null } => {
+    const ended = {
+      token: sessionStorage.getItem(TOKEN_KEY),
+      endSession: sessionStorage.getItem(END_SESSION_KEY),
+    };
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(END_SESSION_KEY);
+    return ended;
+  },
 };
 
 export function headersFor(tenant?: string): Record<string, string> {
@@ -99,17 +117,18 @@ export async function call<T>(
 }
 
 /** Every live flag of a tenant, a page of 100 at a time. */
+/** Every flag of the tenant: the first page says how many there are, and the rest are asked for at once. */
 export async function listFlags(tenant: string): Promise<Flag[]> {
-  const flags: Flag[] = [];
-  for (let page = 1; ; page++) {
-    const { body } = await call<{ flags: Flag[]; total: number }>(
-      'GET',
-      `/api/v1/flags?page=${page}&page_size=100`,
-      { tenant },
-    );
-    flags.push(...body.flags);
-    if (flags.length >= body.total || body.flags.length === 0) return flags;
-  }
+  const page = (number: number) =>
+    call<{ flags: Flag[]; total: number }>('GET', `/api/v1/flags?page=${number}&page_size=${PAGE_SIZE}`, {
+      tenant,
+    }).then(({ body }) => body);
+  const first = await page(1);
+  const pages = Math.ceil(first.total / PAGE_SIZE);
+  const rest = await Promise.all(
+    Array.from({ length: Math.max(0, pages - 1) }, (_, index) => page(index + 2)),
+  );
+  return [first, ...rest].flatMap((answer) => answer.flags);
 }
 
 export const listEnvironments = async (tenant: string): Promise<EnvironmentView[]> =>

@@ -1,17 +1,51 @@
-import { useState } from 'preact/hooks';
-import { session } from '../api/management-api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { call, session } from '../api/management-api.ts';
+import { beginSignIn, type OidcSettings } from '../auth/oidc-sign-in.ts';
+import { describeSignInFailure } from '../auth/sign-in-failure.ts';
 
 /**
- * Signing in with a bearer token the management API accepts (the development token `npm start` prints, or one
- * from the identity provider). Behind an auth proxy that adds the token, this page is never shown.
+ * Signing in: with the OpenID provider the management API names (`GET /api/v1/sign-in`), or with a bearer
+ * token it accepts (the development token `npm start` prints, or one from the identity provider). Behind an
+ * auth proxy that adds the token, this page is never shown.
  */
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+export function SignIn({ failure, onSignedIn }: { failure: string | null; onSignedIn: () => void }) {
   const [token, setToken] = useState('');
+  const [oidc, setOidc] = useState<OidcSettings | null>(null);
+  const [problem, setProblem] = useState(failure);
+  const [leaving, setLeaving] = useState(false);
   const hadToken = session.token() !== null;
+  useEffect(() => {
+    // an API without the route (or none reached) leaves the token form alone
+    call<{ oidc: OidcSettings | null }>('GET', '/api/v1/sign-in').then(
+      ({ body }) => setOidc(body.oidc),
+      () => setOidc(null),
+    );
+  }, []);
+  const withProvider = async (settings: OidcSettings) => {
+    setProblem(null);
+    setLeaving(true);
+    try {
+      await beginSignIn(settings);
+    } catch (error) {
+      setProblem(describeSignInFailure(error));
+      setLeaving(false);
+    }
+  };
   return (
     <main>
       <h1>Sign in</h1>
-      {hadToken && <p role="alert">The management API did not accept the token (expired or not valid).</p>}
+      {problem && <p role="alert">{problem}</p>}
+      {hadToken && !problem && (
+        <p role="alert">The management API did not accept the token (expired or not valid).</p>
+      )}
+      {oidc && (
+        <p>
+          <button type="button" disabled={leaving} onClick={() => withProvider(oidc)}>
+            Sign in with {new URL(oidc.issuer).host}
+          </button>
+        </p>
+      )}
+      {oidc && <h2>Or with a bearer token</h2>}
       <form
         onSubmit={(event) => {
           event.preventDefault();

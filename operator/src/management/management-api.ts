@@ -12,6 +12,7 @@ import { managementReadRoutes } from './management-routes.ts';
 import { meRoutes } from './me-routes.ts';
 import { PerKeyLock } from './per-key-lock.ts';
 import { Problem, problemHandling } from './problems.ts';
+import { signInRoutes, type ConsoleOidc } from './sign-in-routes.ts';
 
 export interface ManagementApiDeps {
   pool: pg.Pool;
@@ -29,6 +30,8 @@ export interface ManagementApiDeps {
   reconcileWaitMs: number;
   propagationWaitMs: number;
   ruleLimits: RuleLimits;
+  /** The OpenID provider browser clients sign in with (`GET /api/v1/sign-in`), or null. */
+  consoleOidc: ConsoleOidc | null;
 }
 
 /** A ManagedResources that refuses every write: the management API with MANAGEMENT_WRITES=false. */
@@ -62,6 +65,7 @@ export async function registerManagementApi(app: FastifyInstance, deps: Manageme
     const base = { pool: deps.pool, verify: deps.verify, watched: deps.watched, namespaceExists };
     managementReadRoutes(scope, { ...base, flags: deps.flags });
     meRoutes(scope, base);
+    signInRoutes(scope, deps.consoleOidc);
     flagEventRoutes(scope, { ...base, changes: deps.flagChanges, maxStreams: deps.maxStreams });
     if (!deps.resources) return;
     const resources = deps.writes ? deps.resources : readOnly(deps.resources);

@@ -51,4 +51,14 @@ describe('the playground', () => {
       });
     }
   });
+
+  it('takes a JSON object as the context, and says what is wrong with anything else', () => {
+    expect(parseContext('{"targetingKey": "user-1"}')).toEqual({
+      ok: true,
+      context: { targetingKey: 'user-1' },
+    });
+    expect(parseContext('{"targetingKey": ')).toMatchObject({ ok: false, message: /is not valid JSON/ });
+    expect(parseContext('["user-1"]')).toMatchObject({ ok: false, message: /must be a JSON object/ });
+    expect(parseContext('null')).toMatchObject({ ok: false, message: /must be a JSON object/ });
+  });
 });

@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
@@ -9,6 +10,7 @@ import type { OperatorConfig } from './config.ts';
 import { registerConsole } from './management/console-assets.ts';
 import { createJwtVerifier } from './management/jwt-verifier.ts';
 import { registerManagementApi } from './management/management-api.ts';
+import { consoleOidcOf } from './management/sign-in-routes.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
 export interface OperatorAppDeps {
@@ -32,6 +34,9 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
     bodyLimit: config.MANAGEMENT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
   });
+  // JSON answers compressed for clients that ask (a tenant's 500 flags are ~0.5 MB of JSON); event streams and
+  // the console's precompressed files are left as they are.
+  await app.register(compress, { encodings: ['br', 'gzip'] });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -61,6 +66,7 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       jwksUrl: config.MANAGEMENT_JWKS_URL,
       tenantClaim: config.MANAGEMENT_TENANT_CLAIM,
     });
+    const consoleOidc = consoleOidcOf(config);
     await registerManagementApi(app, {
       pool: deps.pool,
       verify,
@@ -74,8 +80,9 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       reconcileWaitMs: config.MANAGEMENT_RECONCILE_WAIT_MS,
       propagationWaitMs: config.MANAGEMENT_PROPAGATION_WAIT_MS,
       ruleLimits: ruleLimitsOf(config),
+      consoleOidc,
     });
-    if (config.CONSOLE) await registerConsole(app);
+    if (config.CONSOLE) await registerConsole(app, { oidcIssuer: consoleOidc?.issuer });
   }
   return app;
 }

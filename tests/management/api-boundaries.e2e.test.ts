@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { gzipSync } from 'node:zlib';
 import { E2EStack, environmentManifest } from '../e2e/e2e-stack.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectl, kubectlJson, waitForCondition } from '../support/kubectl.ts';
@@ -219,6 +220,33 @@ describe('the management API refuses', () => {
     });
     expect(JSON.stringify(percentage.body.errors)).toMatch(/100/);
     await new Promise((resolve) => setTimeout(resolve, 500)); // anything the operator would do, it has done
+    expect(await snapshot(tenantA)).toEqual(before);
+  });
+
+  it('compressed answers for clients that ask, and a compressed body held to the body limit once inflated', async () => {
+    const token = await managementToken('editor', { [tenantA]: 'editor' });
+    const listed = await fetch(`${stack.operators[0]!.url}/api/v1/flags?page_size=100`, {
+      headers: { authorization: `Bearer ${token}`, 'x-tenant-id': tenantA, 'accept-encoding': 'br' },
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('content-encoding')).toBe('br');
+    expect((await listed.json()) as { flags: unknown[] }).toMatchObject({ flags: expect.any(Array) });
+
+    // 4 MB of description in a few kB of gzip: refused as too large, not inflated into memory and written
+    const before = await snapshot(tenantA);
+    const bomb = gzipSync(JSON.stringify({ key: 'inflated', description: 'x'.repeat(4 * 1024 * 1024) }));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const answer = await fetch(`${stack.operators[0]!.url}/api/v1/flags`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-tenant-id': tenantA,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: bomb,
+    });
+    expect(answer.status).toBe(413);
     expect(await snapshot(tenantA)).toEqual(before);
   });
 

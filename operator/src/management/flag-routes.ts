@@ -8,6 +8,7 @@ import {
   createFlagBody,
   FEATURE_FLAGS,
   FLAG_STATUSES,
+  flagKey,
   flagView,
   patchFlagBody,
   storedFlagView,
@@ -77,7 +78,19 @@ export function flagRoutes(app: FastifyInstance, deps: FlagRouteDeps): void {
         );
         return { flags: rows.map(storedFlagView), total, ...paged };
       }
-      const live = (await deps.resources.list(FEATURE_FLAGS.plural, tenant.namespace))
+      const resources = await deps.resources.list(FEATURE_FLAGS.plural, tenant.namespace);
+      if (!query.status && !query.search) {
+        // the console's and most clients' read: only the page's views are built, whatever the tenant's size
+        const byKey = resources
+          .map((resource) => ({
+            resource,
+            key: flagKey({ name: resource.metadata.name, spec: resource.spec }),
+          }))
+          .sort((a, b) => a.key.localeCompare(b.key));
+        const page = byKey.slice(offset, offset + query.page_size);
+        return { flags: page.map((entry) => flagView(entry.resource)), total: byKey.length, ...paged };
+      }
+      const live = resources
         .map(flagView)
         .filter((flag) => (!query.status || flag.status === query.status) && matches(flag, query.search))
         .sort((a, b) => a.key.localeCompare(b.key));

@@ -9,13 +9,17 @@ export interface Cell {
   overridden: boolean;
 }
 
+/** The flag's spec as the API server admitted it, `state` defaulted for one read before its schema had one. */
+export const specOf = (flag: Flag): FeatureFlagSpec =>
+  ({ state: 'ENABLED', ...flag.spec }) as FeatureFlagSpec;
+
 /**
  * What `environment` serves of `flag`: overrides applied by the same core the operator and evaluators use. The
  * spec is one the API server admitted, with the CRD's defaults; `state` is defaulted here too for a flag
  * read before its schema had one.
  */
 export function cellOf(flag: Flag, environment: string): Cell {
-  const spec = { state: 'ENABLED', ...flag.spec } as FeatureFlagSpec;
+  const spec = specOf(flag);
   const config = resolveFlagConfig({ key: flag.key, spec }, environment);
   return {
     enabled: config.state === 'ENABLED',

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, session, type Me } from './api/management-api.ts';
+import { ApiError, call, onUnauthorized, session, type Me } from './api/management-api.ts';
 import { completeSignIn, isSignInCallback, providerSignOutUrl } from './auth/oidc-sign-in.ts';
 import { describeSignInFailure } from './auth/sign-in-failure.ts';
 import { AuditPage } from './pages/audit-page.tsx';
@@ -11,17 +11,23 @@ import { SignIn } from './pages/sign-in.tsx';
 import { TenantPicker } from './pages/tenant-picker.tsx';
 import { routeOf, type Route } from './route.ts';
 
-// A development link carries its token in the fragment (never sent to a server, never in a log): taken into
-// this tab's session and removed from the address bar.
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get('token')) {
-  session.signIn(fragment.get('token')!);
+// A development link carries its token in the fragment (never sent to a server, never in a log): removed from
+// the address bar, and taken into this tab's session only where the API says such links sign in (local mode).
+// Elsewhere anyone could send a link with a token of their own, and whoever opened it would work as them.
+let signInFailure: string | null = null;
+const linked = new URLSearchParams(location.hash.slice(1)).get('token');
+if (linked) {
   history.replaceState(null, '', `${location.pathname}#/`);
+  const settings = await call<{ token_link?: boolean }>('GET', '/api/v1/sign-in').then(
+    ({ body }) => body,
+    () => ({ token_link: false }),
+  );
+  if (settings.token_link === true) session.signIn(linked);
+  else signInFailure = 'This console does not sign in from a link with a token in it; sign in here instead.';
 }
 
 // The OpenID provider's answer to a sign-in (a code, or an error) in the query: the code leaves the address bar
 // before anything else, then is exchanged for the ID token this tab holds as its bearer token.
-let callbackFailure: string | null = null;
 if (isSignInCallback(location.search)) {
   const callback = new URL(location.href);
   history.replaceState(null, '', `${location.pathname}#/`);
@@ -29,7 +35,7 @@ if (isSignInCallback(location.search)) {
     const signedIn = await completeSignIn(callback);
     session.signIn(signedIn.idToken, signedIn.endSession);
   } catch (error) {
-    callbackFailure = describeSignInFailure(error);
+    signInFailure = describeSignInFailure(error);
   }
 }
 
@@ -48,7 +54,16 @@ function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [attempt, setAttempt] = useState(0);
-  const [signInFailure, setSignInFailure] = useState(callbackFailure);
+  const [failureShown, setFailureShown] = useState(signInFailure);
+  // any 401, from a call or the event stream (a token that expired meanwhile, say), comes back to sign-in
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        setMe(null);
+        setFailure(new ApiError(401, 'Unauthorized', undefined));
+      }),
+    [],
+  );
   useEffect(() => {
     call<Me>('GET', '/api/v1/me').then(
       ({ body }) => (setMe(body), setFailure(null)),
@@ -59,8 +74,8 @@ function App() {
   if (failure?.status === 401)
     return (
       <SignIn
-        failure={signInFailure}
-        onSignedIn={() => (setSignInFailure(null), setAttempt((count) => count + 1))}
+        failure={failureShown}
+        onSignedIn={() => (setFailureShown(null), setAttempt((count) => count + 1))}
       />
     );
   if (failure)

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { rolloutVectors } from '../../core/test/fixtures.ts';
 import type { Flag } from './api/management-api.ts';
-import { parseContext, playgroundAnswer } from './playground.ts';
+import { compileForPlayground, parseContext, playgroundAnswer } from './playground.ts';
+
+const answer = (flag: Flag, environment: string, context: Record<string, unknown>) =>
+  playgroundAnswer(compileForPlayground(flag, environment), context);
 
 const flag = (spec: Record<string, unknown>, key = 'checkout-v2') => ({ key, spec }) as unknown as Flag;
 
@@ -11,12 +14,12 @@ describe('the playground', () => {
       rollout: { percentage: 100 },
       environments: { staging: { state: 'DISABLED' } },
     });
-    expect(playgroundAnswer(checkout, 'production', { targetingKey: 'user-1' })).toMatchObject({
+    expect(answer(checkout, 'production', { targetingKey: 'user-1' })).toMatchObject({
       value: true,
       variant: 'on',
       reason: 'SPLIT',
     });
-    expect(playgroundAnswer(checkout, 'staging', { targetingKey: 'user-1' })).toMatchObject({
+    expect(answer(checkout, 'staging', { targetingKey: 'user-1' })).toMatchObject({
       reason: 'DISABLED',
     });
   });
@@ -27,11 +30,11 @@ describe('the playground', () => {
       defaultVariant: 'off',
       targeting: { if: [{ '==': [{ var: 'plan' }, 'beta'] }, 'on', null] },
     });
-    expect(playgroundAnswer(beta, 'production', { plan: 'beta' })).toMatchObject({
+    expect(answer(beta, 'production', { plan: 'beta' })).toMatchObject({
       variant: 'on',
       reason: 'TARGETING_MATCH',
     });
-    expect(playgroundAnswer(beta, 'production', { plan: 'free' })).toMatchObject({
+    expect(answer(beta, 'production', { plan: 'free' })).toMatchObject({
       variant: 'off',
       reason: 'DEFAULT',
     });
@@ -41,7 +44,7 @@ describe('the playground', () => {
     expect(rolloutVectors.length).toBeGreaterThan(10);
     for (const vector of rolloutVectors) {
       const at = (percentage: number) =>
-        playgroundAnswer(flag({ rollout: { percentage } }, vector.flag_key), 'production', {
+        answer(flag({ rollout: { percentage } }, vector.flag_key), 'production', {
           user_id: vector.user_id,
         }).value;
       expect({ vector, in: at(vector.bucket + 1), out: at(vector.bucket) }).toEqual({

@@ -1,9 +1,9 @@
 import { evaluate } from '../../core/src/evaluation/evaluate.ts';
-import { prepareFlag } from '../../core/src/evaluation/prepare.ts';
+import { prepareFlag, type CompiledFlag } from '../../core/src/evaluation/prepare.ts';
 import { resolveFlagConfig } from '../../core/src/evaluation/resolve-config.ts';
 import type { EvaluationResult } from '../../core/src/evaluation/types.ts';
-import type { FeatureFlagSpec } from '../../core/src/spec/feature-flag-spec.ts';
 import type { Flag } from './api/management-api.ts';
+import { specOf } from './flag-cells.ts';
 
 export type PlaygroundContext =
   { ok: true; context: Record<string, unknown> } | { ok: false; message: string };
@@ -22,16 +22,18 @@ export function parseContext(text: string): PlaygroundContext {
 }
 
 /**
- * What `environment` answers for `context`, computed by the same core modules the operator resolves and the
- * evaluators run: the environment's overrides applied, the rule compiled, the flag evaluated at `now`.
+ * `flag` as `environment` serves it, made ready to evaluate by the same core modules the operator resolves and
+ * the evaluators compile with (at the default rule limits; an operator's admin may have set others).
  */
+export function compileForPlayground(flag: Flag, environment: string): CompiledFlag {
+  return prepareFlag(resolveFlagConfig({ key: flag.key, spec: specOf(flag) }, environment), undefined, true);
+}
+
+/** What `compiled` answers for `context` at `now`, as the evaluator's `evaluate` does. */
 export function playgroundAnswer(
-  flag: Flag,
-  environment: string,
+  compiled: CompiledFlag,
   context: Record<string, unknown>,
   now = Date.now(),
 ): EvaluationResult {
-  const spec = { state: 'ENABLED', ...flag.spec } as FeatureFlagSpec;
-  const compiled = prepareFlag(resolveFlagConfig({ key: flag.key, spec }, environment), undefined, true);
   return evaluate(compiled, context, { nowSeconds: Math.floor(now / 1000) });
 }

@@ -99,6 +99,11 @@ describe('the management API in local mode', () => {
     ).toBe(401);
   });
 
+  it("has the console take the banner's link with the development token (local mode only)", async () => {
+    const signIn = await fetch(`${stack.operatorUrl}/api/v1/sign-in`);
+    expect(await signIn.json()).toEqual({ oidc: null, token_link: true });
+  });
+
   it("serves the seed service's example: a new manifest file, served at 50 % then 0 %, audited with the token's subject", async () => {
     const created = await api('POST', '/api/v1/flags', {
       key: 'dark-mode',

@@ -67,7 +67,12 @@ export async function startLocalStack(
     const configured = MANAGEMENT_VARIABLES.some((name) => env[name] !== undefined);
     const development = configured ? null : await developmentToken(home);
     const management = development
-      ? { MANAGEMENT_JWT_SECRET: development.secret, MANAGEMENT_JWT_AUDIENCE: DEVELOPMENT_AUDIENCE }
+      ? {
+          MANAGEMENT_JWT_SECRET: development.secret,
+          MANAGEMENT_JWT_AUDIENCE: DEVELOPMENT_AUDIENCE,
+          // the banner's console link carries the development token: only here does a link sign in
+          CONSOLE_TOKEN_LINK: 'true',
+        }
       : Object.fromEntries(MANAGEMENT_VARIABLES.map((name) => [name, env[name]]));
     const operator = await startOperator(
       loadOperatorConfig({

@@ -12,8 +12,9 @@ const jwks = {
 describe('loadConfig', () => {
   it('leaves the management API and the console sign-in off by default', () => {
     const config = loadConfig({ DATABASE_URL });
-    expect(config).toMatchObject({ PORT: 8081, CONSOLE: true, CONSOLE_OIDC_SCOPE: 'openid profile email' });
+    expect(config).toMatchObject({ PORT: 8081, CONSOLE: true, CONSOLE_TOKEN_LINK: false });
     expect(config.CONSOLE_OIDC_CLIENT_ID).toBeUndefined();
+    expect(config.CONSOLE_OIDC_SCOPE).toBeUndefined();
     expect(config.CONSOLE_OIDC_ISSUER).toBeUndefined();
   });
 
@@ -23,7 +24,10 @@ describe('loadConfig', () => {
       MANAGEMENT_JWT_ISSUER: ISSUER,
       CONSOLE_OIDC_CLIENT_ID: 'flags-console',
     });
-    expect(defaulted.CONSOLE_OIDC_ISSUER).toBe(ISSUER);
+    expect(defaulted).toMatchObject({
+      CONSOLE_OIDC_ISSUER: ISSUER,
+      CONSOLE_OIDC_SCOPE: 'openid profile email',
+    });
     const given = loadConfig({
       ...jwks,
       CONSOLE_OIDC_CLIENT_ID: 'flags-console',
@@ -85,6 +89,21 @@ describe('loadConfig', () => {
       /CONSOLE_OIDC_ISSUER: must be MANAGEMENT_JWT_ISSUER/,
     ],
     ['an empty scope', { DATABASE_URL, CONSOLE_OIDC_SCOPE: '' }, /CONSOLE_OIDC_SCOPE:/],
+    [
+      'an issuer without a client id (a misspelt one would turn the sign-in off silently)',
+      { ...jwks, CONSOLE_OIDC_ISSUER: ISSUER },
+      /CONSOLE_OIDC_ISSUER: has no effect without CONSOLE_OIDC_CLIENT_ID/,
+    ],
+    [
+      'a scope without a client id',
+      { ...jwks, CONSOLE_OIDC_SCOPE: 'openid' },
+      /CONSOLE_OIDC_SCOPE: has no effect without CONSOLE_OIDC_CLIENT_ID/,
+    ],
+    [
+      'a token link setting that is not a boolean',
+      { DATABASE_URL, CONSOLE_TOKEN_LINK: 'yes' },
+      /CONSOLE_TOKEN_LINK:/,
+    ],
   ])('refuses %s, naming the variable', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

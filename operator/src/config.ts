@@ -54,7 +54,14 @@ const configSchema = z
     CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
     /** The issuer the console signs in with; MANAGEMENT_JWT_ISSUER when unset. */
     CONSOLE_OIDC_ISSUER: z.string().min(1).optional(),
-    CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile email'),
+    /** The scopes the console asks for; `openid profile email` when unset. */
+    CONSOLE_OIDC_SCOPE: z.string().min(1).optional(),
+    /**
+     * Whether the console signs in from a link carrying a token in its fragment (`/console/#token=…`): local
+     * mode's development link. Off elsewhere: anyone could send such a link with a token of their own, and
+     * the person who opens it would then work, unknowingly, as them.
+     */
+    CONSOLE_TOKEN_LINK: flag.default(false),
     ...ruleLimitVariables,
   })
   .superRefine((config, ctx) => {
@@ -81,11 +88,15 @@ const configSchema = z
     CONSOLE_OIDC_ISSUER: config.CONSOLE_OIDC_CLIENT_ID
       ? (config.CONSOLE_OIDC_ISSUER ?? config.MANAGEMENT_JWT_ISSUER)
       : undefined,
+    CONSOLE_OIDC_SCOPE: config.CONSOLE_OIDC_CLIENT_ID
+      ? (config.CONSOLE_OIDC_SCOPE ?? 'openid profile email')
+      : undefined,
   }));
 
 type ParsedEnv = {
   CONSOLE_OIDC_CLIENT_ID?: string | undefined;
   CONSOLE_OIDC_ISSUER?: string | undefined;
+  CONSOLE_OIDC_SCOPE?: string | undefined;
   MANAGEMENT_JWKS_URL?: string | undefined;
   MANAGEMENT_JWT_ISSUER?: string | undefined;
 };
@@ -95,9 +106,14 @@ type ParsedEnv = {
  * issuer's keys (JWKS mode, not a shared secret) and tokens whose `iss` the API accepts.
  */
 function checkConsoleOidc(config: ParsedEnv, ctx: z.RefinementCtx): void {
-  if (config.CONSOLE_OIDC_CLIENT_ID === undefined) return;
   const problem = (variable: string, message: string) =>
     ctx.addIssue({ code: 'custom', path: [variable], message });
+  if (config.CONSOLE_OIDC_CLIENT_ID === undefined) {
+    // a misspelt client id would otherwise turn the sign-in off without a word
+    for (const name of ['CONSOLE_OIDC_ISSUER', 'CONSOLE_OIDC_SCOPE'] as const)
+      if (config[name] !== undefined) problem(name, 'has no effect without CONSOLE_OIDC_CLIENT_ID');
+    return;
+  }
   if (config.MANAGEMENT_JWKS_URL === undefined)
     problem(
       'CONSOLE_OIDC_CLIENT_ID',

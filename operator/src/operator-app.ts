@@ -81,6 +81,7 @@ export async function buildOperatorApp(deps: OperatorAppDeps): Promise<FastifyIn
       propagationWaitMs: config.MANAGEMENT_PROPAGATION_WAIT_MS,
       ruleLimits: ruleLimitsOf(config),
       consoleOidc,
+      consoleTokenLink: config.CONSOLE_TOKEN_LINK,
     });
     if (config.CONSOLE) await registerConsole(app, { oidcIssuer: consoleOidc?.issuer });
   }

@@ -92,7 +92,8 @@ describe('the console at 500 flags in 5 environments', () => {
   /** Navigates to the tenant's table; resolves with the page's clock when every flag's row is in it. */
   async function openTable(page: Page): Promise<number> {
     await page.goto(`${stack.operators[0]!.url}/console/#/t/${stack.namespace}`);
-    // a function, not a string: the page's CSP forbids eval (tests/ has no DOM types: the page's are described)
+    // a function, not a string: waitForFunction turns a string into a function with eval, which the page's CSP
+    // forbids (page.evaluate of an expression does not); tests/ has no DOM types, so the page's are described
     const shown = await page.waitForFunction(
       (count) => {
         const { document, performance } = globalThis as unknown as {

@@ -69,7 +69,12 @@ const cell = (page: Page, flagKey: string, environmentName: string) =>
 beforeAll(async () => {
   stack = await E2EStack.start({
     tenants: 2,
-    operatorEnv: { ...managementEnv(), KUBECONFIG: process.env.XC_OPERATOR_KUBECONFIG! },
+    // the development link's way of signing in (local mode's), which a cluster's operator does not take
+    operatorEnv: {
+      ...managementEnv(),
+      CONSOLE_TOKEN_LINK: 'true',
+      KUBECONFIG: process.env.XC_OPERATOR_KUBECONFIG!,
+    },
   });
   await stack.apply(environment('production', true));
   await stack.apply(environment('staging', false));

@@ -110,6 +110,7 @@ describe('the console signed in with OpenID Connect', () => {
     expect(signIn.status).toBe(200);
     expect(await signIn.json()).toEqual({
       oidc: { issuer, client_id: CLIENT_ID, scope: `openid email ${TENANT_CLAIM}` },
+      token_link: false,
     });
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
       jwks_uri: string;
@@ -157,9 +158,18 @@ describe('the console signed in with OpenID Connect', () => {
     expect(await entry.textContent()).toContain('management-api');
     expect(await entry.textContent()).toContain('{"staging":{"state":"DISABLED"}}');
 
+    // the provider's sign-out names the client, never the ID token: it is still a valid bearer token, and a
+    // URL goes to the history and to access logs
+    const bearer = (await storedToken(page))!;
+    const providerUrls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().startsWith(issuer)) providerUrls.push(request.url());
+    });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await signInButton(page).waitFor();
+    expect(providerUrls.some((url) => new URL(url).searchParams.get('client_id') === CLIENT_ID)).toBe(true);
+    expect(providerUrls.filter((url) => url.includes(bearer) || url.includes('id_token_hint'))).toEqual([]);
     expect(new URL(page.url()).pathname).toBe('/console/');
     expect(await storedToken(page)).toBeNull();
     // the provider's session ended too: signing in again asks for the login again
@@ -167,6 +177,20 @@ describe('the console signed in with OpenID Connect', () => {
     await page.locator('input[name="login"]').waitFor();
     await context.close();
   }, 180_000);
+
+  it('does not sign in from a link carrying a token (only local mode does), and says so', async () => {
+    const { context, page } = await atSignIn();
+    // a valid-looking token someone else sent: the page must not take it into the session
+    await page.goto(`${consoleUrl()}#token=${'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl'}`);
+    await page.reload();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'does not sign in from a link with a token in it' })
+      .waitFor({ timeout: 60_000 });
+    expect(await storedToken(page)).toBeNull();
+    expect(new URL(page.url()).hash).toBe('#/');
+    await context.close();
+  }, 120_000);
 
   it('refuses an answer whose state was tampered with, and holds no token', async () => {
     const { context, page } = await atSignIn();

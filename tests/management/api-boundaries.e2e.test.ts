@@ -248,6 +248,19 @@ describe('the management API refuses', () => {
     });
     expect(answer.status).toBe(413);
     expect(await snapshot(tenantA)).toEqual(before);
+
+    // a compressed body within the limit is read as any other
+    const small = await fetch(`${stack.operators[0]!.url}/api/v1/flags`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-tenant-id': tenantA,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      },
+      body: gzipSync(JSON.stringify({ key: 'inflated-ok', description: 'sent gzip-encoded' })),
+    });
+    expect([small.status, ((await small.json()) as { key?: string }).key]).toEqual([201, 'inflated-ok']);
   });
 
   it('a flag a GitOps controller owns: 409 naming the owner, nothing written', async () => {

@@ -1,5 +1,5 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { headersFor, type Flag } from './management-api.ts';
+import { headersFor, reportUnauthorized, type Flag } from './management-api.ts';
 
 export type StreamState = 'connecting' | 'live' | 'lost';
 
@@ -27,6 +27,12 @@ export function followFlags(tenant: string, handlers: FlagStreamHandlers): () =>
       headers: { accept: 'text/event-stream', ...headersFor(tenant) },
       signal: abort.signal,
     });
+    if (response.status === 401) {
+      // the token expired or was refused: reconnecting cannot help, signing in again does
+      stopped = true;
+      reportUnauthorized();
+      return;
+    }
     if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
     const events = response.body
       .pipeThrough(new TextDecoderStream())

@@ -93,6 +93,17 @@ async function problemOf(response: Response): Promise<ApiError> {
   }
 }
 
+const UNAUTHORIZED = 'xc-console-unauthorized';
+
+/** Says the API refused this tab's token (401): the page goes back to sign-in. */
+export const reportUnauthorized = (): void => void dispatchEvent(new Event(UNAUTHORIZED));
+
+/** Hears every 401 the API answers this tab; returns the unsubscribe. */
+export function onUnauthorized(listener: () => void): () => void {
+  addEventListener(UNAUTHORIZED, listener);
+  return () => removeEventListener(UNAUTHORIZED, listener);
+}
+
 export async function call<T>(
   method: string,
   path: string,
@@ -111,24 +122,33 @@ export async function call<T>(
   } catch {
     throw new ApiError(0, 'No connection to the management API', 'Check the connection and try again');
   }
+  if (response.status === 401) reportUnauthorized();
   if (!response.ok) throw await problemOf(response);
   const body = (response.status === 204 ? null : await response.json()) as T;
   return { body, etag: response.headers.get('etag') };
 }
 
-/** Every live flag of a tenant, a page of 100 at a time. */
-/** Every flag of the tenant: the first page says how many there are, and the rest are asked for at once. */
+/**
+ * Every flag of the tenant: the first page says how many there are, and the rest are asked for at once. Pages
+ * are read by offset, so a flag created or deleted between two of them would shift the others across a page
+ * boundary: the pages must agree on the total and add up to it, else they are read again.
+ */
 export async function listFlags(tenant: string): Promise<Flag[]> {
   const page = (number: number) =>
     call<{ flags: Flag[]; total: number }>('GET', `/api/v1/flags?page=${number}&page_size=${PAGE_SIZE}`, {
       tenant,
     }).then(({ body }) => body);
-  const first = await page(1);
-  const pages = Math.ceil(first.total / PAGE_SIZE);
-  const rest = await Promise.all(
-    Array.from({ length: Math.max(0, pages - 1) }, (_, index) => page(index + 2)),
-  );
-  return [first, ...rest].flatMap((answer) => answer.flags);
+  for (let attempt = 1; ; attempt++) {
+    const first = await page(1);
+    const pages = Math.ceil(first.total / PAGE_SIZE);
+    const rest = await Promise.all(
+      Array.from({ length: Math.max(0, pages - 1) }, (_, index) => page(index + 2)),
+    );
+    const all = [first, ...rest];
+    const flags = all.flatMap((answer) => answer.flags);
+    const consistent = all.every((answer) => answer.total === first.total) && flags.length === first.total;
+    if (consistent || attempt === 3) return flags;
+  }
 }
 
 export const listEnvironments = async (tenant: string): Promise<EnvironmentView[]> =>

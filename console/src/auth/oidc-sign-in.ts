@@ -127,17 +127,30 @@ export async function completeSignIn(callback: URL): Promise<SignedIn> {
     expectedNonce: pending.nonce,
     requireIdToken: true,
   });
-  return { idToken: tokens.id_token!, endSession: server.end_session_endpoint ?? null };
+  return {
+    idToken: tokens.id_token!,
+    endSession: server.end_session_endpoint
+      ? signOutUrl(server.end_session_endpoint, pending.client_id)
+      : null,
+  };
 }
 
-/** The provider's sign-out for a session that ended, with the ID token as hint; null when there is none. */
+/**
+ * The provider's RP-initiated sign-out, naming this client and where to come back. Not `id_token_hint`: the
+ * ID token is this tab's bearer token, still valid until it expires, and a URL ends up in the history and in
+ * the provider's and proxies' access logs.
+ */
+function signOutUrl(endpoint: string, clientId: string): string {
+  const url = new URL(endpoint);
+  url.searchParams.set('client_id', clientId);
+  url.searchParams.set('post_logout_redirect_uri', redirectUri());
+  return url.href;
+}
+
+/** Where to go to end the provider's session too, after this tab forgot its token; null when nowhere. */
 export function providerSignOutUrl(ended: {
   token: string | null;
   endSession: string | null;
 }): string | null {
-  if (!ended.token || !ended.endSession) return null;
-  const url = new URL(ended.endSession);
-  url.searchParams.set('id_token_hint', ended.token);
-  url.searchParams.set('post_logout_redirect_uri', redirectUri());
-  return url.href;
+  return ended.token && ended.endSession ? ended.endSession : null;
 }

@@ -1,6 +1,7 @@
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { Environment, Flag } from '../api/management-api.ts';
-import { parseContext, playgroundAnswer } from '../playground.ts';
+import { conditionOf } from '../flag-cells.ts';
+import { compileForPlayground, parseContext, playgroundAnswer } from '../playground.ts';
 
 const display = (value: unknown) => (value === undefined ? '—' : JSON.stringify(value));
 
@@ -8,6 +9,13 @@ const display = (value: unknown) => (value === undefined ? '—' : JSON.stringif
 export function Playground({ flag, environments }: { flag: Flag; environments: Environment[] }) {
   const [text, setText] = useState('{\n  "targetingKey": "user-1"\n}');
   const parsed = parseContext(text);
+  // compiled once per flag read, not on every keystroke
+  const compiled = useMemo(
+    () =>
+      environments.map((environment) => [environment, compileForPlayground(flag, environment.key)] as const),
+    [flag, environments],
+  );
+  const synced = conditionOf(flag, 'Synced')?.status === 'True';
   return (
     <section aria-labelledby="playground">
       <h2 id="playground">Playground</h2>
@@ -15,6 +23,16 @@ export function Playground({ flag, environments }: { flag: Flag; environments: E
         What each environment answers for a context, computed in this page by the evaluator's own code from
         the flag as saved.
       </p>
+      {flag.status === 'archived' ? (
+        <p role="note">This flag is archived: no environment serves it, whatever the context.</p>
+      ) : (
+        !synced && (
+          <p role="note">
+            This version of the flag is not synced yet (or was refused: see its status): the evaluators still
+            serve the one before, and may answer otherwise.
+          </p>
+        )
+      )}
       <label for="playground-context">Evaluation context (JSON)</label>
       <textarea
         id="playground-context"
@@ -40,8 +58,8 @@ export function Playground({ flag, environments }: { flag: Flag; environments: E
             </tr>
           </thead>
           <tbody>
-            {environments.map((environment) => {
-              const answer = playgroundAnswer(flag, environment.key, parsed.context);
+            {compiled.map(([environment, flagInEnvironment]) => {
+              const answer = playgroundAnswer(flagInEnvironment, parsed.context);
               return (
                 <tr key={environment.key} data-environment={environment.key}>
                   <th scope="row">{environment.name}</th>

@@ -32,6 +32,8 @@ export interface ManagementApiDeps {
   ruleLimits: RuleLimits;
   /** The OpenID provider browser clients sign in with (`GET /api/v1/sign-in`), or null. */
   consoleOidc: ConsoleOidc | null;
+  /** The console signs in from a `#token=` link (CONSOLE_TOKEN_LINK: local mode). */
+  consoleTokenLink: boolean;
 }
 
 /** A ManagedResources that refuses every write: the management API with MANAGEMENT_WRITES=false. */
@@ -65,7 +67,7 @@ export async function registerManagementApi(app: FastifyInstance, deps: Manageme
     const base = { pool: deps.pool, verify: deps.verify, watched: deps.watched, namespaceExists };
     managementReadRoutes(scope, { ...base, flags: deps.flags });
     meRoutes(scope, base);
-    signInRoutes(scope, deps.consoleOidc);
+    signInRoutes(scope, deps.consoleOidc, deps.consoleTokenLink);
     flagEventRoutes(scope, { ...base, changes: deps.flagChanges, maxStreams: deps.maxStreams });
     if (!deps.resources) return;
     const resources = deps.writes ? deps.resources : readOnly(deps.resources);

@@ -17,15 +17,19 @@ export function consoleOidcOf(
   return {
     issuer: config.CONSOLE_OIDC_ISSUER,
     clientId: config.CONSOLE_OIDC_CLIENT_ID,
-    scope: config.CONSOLE_OIDC_SCOPE,
+    scope: config.CONSOLE_OIDC_SCOPE ?? 'openid profile email',
   };
 }
 
 const answerSchema = {
   description: 'The OpenID provider to sign in with (Authorization Code with PKCE, a public client), or null',
   type: 'object',
-  required: ['oidc'],
+  required: ['oidc', 'token_link'],
   properties: {
+    token_link: {
+      type: 'boolean',
+      description: 'Whether a console link carrying a token in its fragment signs in (local mode only)',
+    },
     oidc: {
       type: ['object', 'null'],
       required: ['issuer', 'client_id', 'scope'],
@@ -42,10 +46,11 @@ const answerSchema = {
  * `GET /api/v1/sign-in`: how a browser client signs in to this API. Public and unauthenticated (a client asks
  * before it holds a token); nothing in it is secret, the client being a public one.
  */
-export function signInRoutes(app: FastifyInstance, oidc: ConsoleOidc | null): void {
+export function signInRoutes(app: FastifyInstance, oidc: ConsoleOidc | null, tokenLink: boolean): void {
   const docs = routeDocs('sign-in', 'How to sign in: the OpenID provider and client, if there is one').schema;
   const answer = {
     oidc: oidc ? { issuer: oidc.issuer, client_id: oidc.clientId, scope: oidc.scope } : null,
+    token_link: tokenLink,
   };
   app.get(
     '/api/v1/sign-in',

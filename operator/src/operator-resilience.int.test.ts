@@ -8,6 +8,9 @@ import { INVALIDATE_CHANNEL, type InvalidationMessage } from '../../core/src/ind
 import { redisUrl } from '../../tests/support/evaluator-harness.ts';
 import { eventually } from '../../tests/support/eventually.ts';
 import { kubectl, kubectlJson, releaseNamespace } from '../../tests/support/kubectl.ts';
+import { EventStreamReader } from '../../tests/support/event-stream.ts';
+import { managementEnv, managementToken } from '../../tests/support/management-client.ts';
+import { freePort } from '../../tests/support/processes.ts';
 import { TcpProxy } from '../../tests/support/tcp-proxy.ts';
 import { adminUrl, databaseUrl, withAdmin } from '../../tests/support/test-database.ts';
 import { inProcessOperatorConfig } from './testing/in-process-config.ts';
@@ -162,7 +165,59 @@ describe('two replicas and a Lease', () => {
     const audited = await auditIsConsistent();
     const generation = (await flagsOf()).find((flag) => flag.metadata.name === 'flag-0')!.metadata.generation;
     expect(audited.get('flag-0')!.slice(-2)).toEqual([generation - 1, generation]); // both changes, one row each
-  }, 60_000);
+
+    // A replica standing by (the console behind a Service reaches either) serves the management API from its
+    // own watch: the list, and the event stream with the change and the leader's status that follows it.
+    const port = await freePort();
+    startProcess({
+      ...env,
+      ...managementEnv(),
+      POD_NAME: 'replica-c',
+      PORT: String(port),
+    });
+    const standby = `http://127.0.0.1:${port}`;
+    await eventually(
+      () =>
+        fetch(`${standby}/readyz`).then(
+          (response) => response.status,
+          () => 0,
+        ),
+      (status) => status === 200,
+    );
+    expect(await holder()).toBe(second);
+    const token = await managementToken('pm-1', { [namespace]: 'viewer' });
+    const headers = { authorization: `Bearer ${token}`, 'x-tenant-id': namespace };
+    const stream = await EventStreamReader.open(`${standby}/api/v1/flags/events`, headers);
+    expect(stream.status).toBe(200);
+    await stream.next((event) => event.event === 'ready');
+    await apply(flagManifest('flag-0', 77));
+    const changed = await stream.next(
+      (event) =>
+        event.event === 'flag' &&
+        (JSON.parse(event.data) as { rollout_percentage?: number }).rollout_percentage === 77,
+    );
+    expect(changed).not.toBeNull();
+    await stream.next((event) => {
+      if (event.event !== 'flag') return false;
+      const view = JSON.parse(event.data) as {
+        resource: {
+          generation: number;
+          conditions: { type: string; status: string; observedGeneration?: number }[];
+        };
+      };
+      return view.resource.conditions.some(
+        (condition) =>
+          condition.type === 'Synced' &&
+          condition.status === 'True' &&
+          condition.observedGeneration === view.resource.generation,
+      );
+    });
+    stream.close();
+    const listed = (await (await fetch(`${standby}/api/v1/flags`, { headers })).json()) as {
+      flags: { key: string; rollout_percentage: number }[];
+    };
+    expect(listed.flags.find((flag) => flag.key === 'flag-0')?.rollout_percentage).toBe(77);
+  }, 90_000);
 });
 
 describe('Postgres and Redis cut away', () => {

@@ -100,6 +100,19 @@ function propagationTracker(
   return tracker;
 }
 
+function electorFor(config: OperatorConfig, cluster: Cluster) {
+  if (!cluster.leaderElection)
+    throw new Error('LEADER_ELECTION needs a Kubernetes API server; set LEADER_ELECTION=false');
+  return cluster.leaderElection({
+    namespace: config.POD_NAMESPACE,
+    name: config.LEASE_NAME,
+    identity: config.POD_NAME,
+    leaseDurationSeconds: config.LEASE_DURATION_SECONDS,
+    renewDeadlineMs: config.LEASE_RENEW_DEADLINE_MS,
+    retryPeriodMs: config.LEASE_RETRY_PERIOD_MS,
+  });
+}
+
 /**
  * Wires the operator in dependency order: migrations, Postgres, Redis, the cluster, the queue (filled by the
  * watches, handed to the reconcilers once they exist), leadership, then the HTTP app.
@@ -134,10 +147,14 @@ export async function startOperator(
       log.warn({ err: error, key, attempt }, 'reconcile failed; retrying with backoff'),
   });
 
+  const elector = config.LEADER_ELECTION ? electorFor(config, cluster) : null;
+  const leading = () => (elector ? elector.leading : true);
   const watched = new Set(config.WATCH_NAMESPACES);
   const seen = new Map<string, string>();
   const enqueueFrom = (kind: string) => (event: string, resource: CustomResource) => {
     const { namespace, name, generation, deletionTimestamp } = resource.metadata;
+    // every replica watches (its management API reads and streams from the watch); only the leader reconciles
+    if (!leading()) return;
     if (watched.size > 0 && !watched.has(namespace)) return;
     const key = resourceKey(kind, namespace, name);
     // controller-runtime's GenerationChangedPredicate: our own finalizer and status writes come back as
@@ -183,29 +200,24 @@ export async function startOperator(
     for (const resource of environments.list()) enqueueFrom(ENVIRONMENTS.kind)('resync', resource);
     for (const resource of flags.list()) enqueueFrom(FEATURE_FLAGS.kind)('resync', resource);
   };
-  const lead = async () => {
-    await Promise.all([environments.start(), flags.start()]);
+  const watching = Promise.all([environments.start(), flags.start()]).then(() => {
     synced = true;
+  });
+  // awaited by `lead`; a replica standing by says so here rather than as an unhandled rejection
+  watching.catch((error: unknown) => log.error({ err: error }, 'the watches did not start'));
+  const lead = async () => {
+    await watching;
+    // a replica that stood by heard the watch's events without queueing them: everything, once, now
+    if (elector) resyncAll();
     resync = setInterval(resyncAll, config.RESYNC_INTERVAL_MS);
   };
-  if (config.LEADER_ELECTION && !cluster.leaderElection)
-    throw new Error('LEADER_ELECTION needs a Kubernetes API server; set LEADER_ELECTION=false');
-  const elector = config.LEADER_ELECTION
-    ? cluster.leaderElection!({
-        namespace: config.POD_NAMESPACE,
-        name: config.LEASE_NAME,
-        identity: config.POD_NAME,
-        leaseDurationSeconds: config.LEASE_DURATION_SECONDS,
-        renewDeadlineMs: config.LEASE_RENEW_DEADLINE_MS,
-        retryPeriodMs: config.LEASE_RETRY_PERIOD_MS,
-      })
-    : null;
   // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
   if (elector)
     elector.run({ started: lead, stopped: () => (options.onLeadershipLost ?? (() => process.exit(1)))() });
   else await lead();
-  // A standing-by replica is ready too: it takes over when the leader's lease lapses.
-  const ready = () => (elector ? !elector.leading || synced : synced);
+  // A standing-by replica is ready once its watch is: it serves the management API, and takes over when the
+  // leader's lease lapses.
+  const ready = () => synced;
 
   const app = await buildOperatorApp({
     config,
@@ -223,7 +235,7 @@ export async function startOperator(
     queue,
     publisher,
     ready,
-    leading: () => (elector ? elector.leading : true),
+    leading,
     async stop() {
       if (resync) clearInterval(resync);
       propagation?.stop();

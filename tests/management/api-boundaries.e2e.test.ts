@@ -234,32 +234,27 @@ describe('the management API refuses', () => {
 
     // 4 MB of description in a few kB of gzip: refused as too large, not inflated into memory and written
     const before = await snapshot(tenantA);
+    const postGzipped = (body: Buffer) =>
+      fetch(`${stack.operators[0]!.url}/api/v1/flags`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-tenant-id': tenantA,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body,
+      });
     const bomb = gzipSync(JSON.stringify({ key: 'inflated', description: 'x'.repeat(4 * 1024 * 1024) }));
     expect(bomb.length).toBeLessThan(64 * 1024);
-    const answer = await fetch(`${stack.operators[0]!.url}/api/v1/flags`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'x-tenant-id': tenantA,
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-      },
-      body: bomb,
-    });
+    const answer = await postGzipped(bomb);
     expect(answer.status).toBe(413);
     expect(await snapshot(tenantA)).toEqual(before);
 
     // a compressed body within the limit is read as any other
-    const small = await fetch(`${stack.operators[0]!.url}/api/v1/flags`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'x-tenant-id': tenantA,
-        'content-type': 'application/json',
-        'content-encoding': 'gzip',
-      },
-      body: gzipSync(JSON.stringify({ key: 'inflated-ok', description: 'sent gzip-encoded' })),
-    });
+    const small = await postGzipped(
+      gzipSync(JSON.stringify({ key: 'inflated-ok', description: 'sent gzip-encoded' })),
+    );
     expect([small.status, ((await small.json()) as { key?: string }).key]).toEqual([201, 'inflated-ok']);
   });
 

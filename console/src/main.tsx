@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, onUnauthorized, session, type Me } from './api/management-api.ts';
+import { ApiError, call, onUnauthorized, session, signInSettings, type Me } from './api/management-api.ts';
 import { completeSignIn, isSignInCallback, providerSignOutUrl } from './auth/oidc-sign-in.ts';
 import { describeSignInFailure } from './auth/sign-in-failure.ts';
 import { AuditPage } from './pages/audit-page.tsx';
@@ -18,11 +18,7 @@ let signInFailure: string | null = null;
 const linked = new URLSearchParams(location.hash.slice(1)).get('token');
 if (linked) {
   history.replaceState(null, '', `${location.pathname}#/`);
-  const settings = await call<{ token_link?: boolean }>('GET', '/api/v1/sign-in').then(
-    ({ body }) => body,
-    () => ({ token_link: false }),
-  );
-  if (settings.token_link === true) session.signIn(linked);
+  if ((await signInSettings()).token_link) session.signIn(linked);
   else signInFailure = 'This console does not sign in from a link with a token in it; sign in here instead.';
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { E2EStack } from '../e2e/e2e-stack.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { consoleSession, launchBrowser } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectlJson } from '../support/kubectl.ts';
 import { managementEnv, managementToken } from '../support/management-client.ts';
@@ -82,13 +82,6 @@ afterAll(async () => {
 });
 
 describe('the console at 500 flags in 5 environments', () => {
-  /** A new browser session (nothing cached) signed in as a returning user is: the token already in its tab. */
-  async function freshSession(token: string) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript((value) => sessionStorage.setItem('xc-console-token', value), token);
-    return { context, page: await context.newPage() };
-  }
-
   /** Navigates to the tenant's table; resolves with the page's clock when every flag's row is in it. */
   async function openTable(page: Page): Promise<number> {
     await page.goto(`${stack.operators[0]!.url}/console/#/t/${stack.namespace}`);
@@ -111,11 +104,11 @@ describe('the console at 500 flags in 5 environments', () => {
   it(`shows the flags table after less than ${TRANSFER_BUDGET_BYTES / 1024} kB, compressed as sent, and within ${SHOWN_BOUND_MS} ms of navigation`, async () => {
     const token = await managementToken('pm-1', { [stack.namespace]: 'editor' });
     // someone has opened the console before: the operator's code is warm, as it is in a running cluster
-    const warmUp = await freshSession(token);
+    const warmUp = await consoleSession(browser, token);
     await openTable(warmUp.page);
     await warmUp.context.close();
 
-    const { context, page } = await freshSession(token);
+    const { context, page } = await consoleSession(browser, token);
     const sizes: Promise<{ url: string; bytes: number }>[] = [];
     page.on('requestfinished', (request) =>
       sizes.push(

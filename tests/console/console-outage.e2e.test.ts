@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { E2EStack } from '../e2e/e2e-stack.ts';
-import { launchBrowser, seriousViolations } from '../support/browser.ts';
+import { consoleSession, launchBrowser, seriousViolations } from '../support/browser.ts';
 import { kubectlJson } from '../support/kubectl.ts';
 import { managementEnv, managementToken } from '../support/management-client.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -33,9 +33,7 @@ const cell = (page: Page, flagKey: string, environment: string) =>
   page.locator(`tr[data-flag="${flagKey}"] td[data-environment="${environment}"]`);
 
 async function session(token: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript((value) => sessionStorage.setItem('xc-console-token', value), token);
-  const page = await context.newPage();
+  const { context, page } = await consoleSession(browser, token);
   await page.goto(`${consoleUrl()}#/t/${stack.namespace}`);
   await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
   return { context, page };

@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { E2EStack } from '../e2e/e2e-stack.ts';
-import { launchBrowser, seriousViolations } from '../support/browser.ts';
+import { launchBrowser, seriousViolations, CONSOLE_TOKEN_KEY } from '../support/browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubectlJson } from '../support/kubectl.ts';
 import {
@@ -20,14 +20,13 @@ import {
 const SCREENSHOTS = 'tests/console/screenshots';
 const CLIENT_ID = 'exclusive-change-console';
 const TENANT_CLAIM = 'flag_tenants';
-const TOKEN_KEY = 'xc-console-token';
 let issuer: string;
 let stack: E2EStack;
 let provider: RunningOidcProvider;
 let browser: Browser;
 
 const consoleUrl = () => `${stack.operators[0]!.url}/console/`;
-const storedToken = (page: Page) => page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY);
+const storedToken = (page: Page) => page.evaluate((key) => sessionStorage.getItem(key), CONSOLE_TOKEN_KEY);
 const overrides = async (flag: string) =>
   (await kubectlJson<{ spec: { environments?: unknown } }>(['get', 'ff', flag, '-n', stack.namespace])).spec
     .environments;

@@ -1,5 +1,6 @@
 import type { EnvironmentView } from '../../../core/src/management/environment-body.ts';
 import type { FlagView as Flag } from '../../../core/src/management/flag-view.ts';
+import type { OidcSettings } from '../auth/oidc-sign-in.ts';
 
 // The public management API, as any client calls it: a bearer token (when the console holds one; behind an
 // auth proxy the proxy adds it), X-Tenant-ID, problem+json refusals, ETags for If-Match.
@@ -92,6 +93,21 @@ async function problemOf(response: Response): Promise<ApiError> {
     return new ApiError(response.status, response.statusText, undefined);
   }
 }
+
+/** `GET /api/v1/sign-in`: how this console signs in. */
+export interface SignInSettings {
+  oidc: OidcSettings | null;
+  token_link: boolean;
+}
+
+let signInAnswer: Promise<SignInSettings> | null = null;
+
+/** The sign-in settings, asked once per page load; an API without the route (or none reached) offers neither. */
+export const signInSettings = (): Promise<SignInSettings> =>
+  (signInAnswer ??= call<SignInSettings>('GET', '/api/v1/sign-in').then(
+    ({ body }) => body,
+    () => ({ oidc: null, token_link: false }),
+  ));
 
 const UNAUTHORIZED = 'xc-console-unauthorized';
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, session } from '../api/management-api.ts';
+import { session, signInSettings } from '../api/management-api.ts';
 import { beginSignIn, type OidcSettings } from '../auth/oidc-sign-in.ts';
 import { describeSignInFailure } from '../auth/sign-in-failure.ts';
 
@@ -15,11 +15,7 @@ export function SignIn({ failure, onSignedIn }: { failure: string | null; onSign
   const [leaving, setLeaving] = useState(false);
   const hadToken = session.token() !== null;
   useEffect(() => {
-    // an API without the route (or none reached) leaves the token form alone
-    call<{ oidc: OidcSettings | null }>('GET', '/api/v1/sign-in').then(
-      ({ body }) => setOidc(body.oidc),
-      () => setOidc(null),
-    );
+    void signInSettings().then((settings) => setOidc(settings.oidc));
   }, []);
   const withProvider = async (settings: OidcSettings) => {
     setProblem(null);

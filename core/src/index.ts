@@ -6,7 +6,9 @@ export {
   type FeatureFlagSpecInput,
 } from './spec/feature-flag-spec.ts';
 export {
+  API_KEY_KINDS,
   environmentSpecSchema,
+  type ApiKeyKind,
   type EnvironmentSpec,
   type EnvironmentSpecInput,
 } from './spec/environment-spec.ts';

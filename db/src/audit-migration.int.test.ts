@@ -36,7 +36,9 @@ afterAll(async () => {
 
 describe('the audit-actor-source migration', () => {
   it('keeps the rows written before it verifying, and hashes new rows with the source and e-mail', async () => {
-    expect(await migrate({ databaseUrl: databaseUrl(name) })).toEqual(['1764300000000_audit-actor-source']);
+    expect(await migrate({ databaseUrl: databaseUrl(name), count: 1 })).toEqual([
+      '1764300000000_audit-actor-source',
+    ]);
     expect(await verifyAuditChain(owner, tenant)).toEqual({ ok: true, rows: 3 });
     await append(', actor_source, actor_email', ", 'management-api', 'ada@example.com'");
     const rows = await owner.query<{ hash_version: number; actor_source: string | null }>(

@@ -17,6 +17,8 @@ export interface ApiKeyIdentity {
   apiKeyId: string;
   tenantId: string;
   environmentId: string;
+  /** A client key evaluates only flags marked clientSide and never reads the compiled configurations. */
+  kind: 'server' | 'client';
 }
 
 /** One flag of an environment: its configuration's JSON text, unless it is unchanged since the asked revision. */
@@ -29,6 +31,8 @@ export interface FlagConfigEntry {
 
 export interface EnvironmentConfigs {
   revision: number;
+  /** The web origins allowed to call the evaluation routes with this environment's keys. */
+  corsAllowedOrigins: string[];
   /** Every flag, in key order. */
   flags: FlagConfigEntry[];
 }
@@ -46,26 +50,32 @@ export async function listActiveEnvironments(client: pg.ClientBase): Promise<Env
   }));
 }
 
-type KeyRow = { key_hash: Buffer; api_key_id: string; tenant_id: string; environment_id: string };
+type KeyRow = {
+  key_hash: Buffer;
+  api_key_id: string;
+  tenant_id: string;
+  environment_id: string;
+  kind: string;
+};
 const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   keyHash: row.key_hash,
   apiKeyId: row.api_key_id,
   tenantId: row.tenant_id,
   environmentId: row.environment_id,
+  kind: row.kind === 'client' ? 'client' : 'server',
 });
+const KEY_COLUMNS = 'key_hash, api_key_id, tenant_id, environment_id, kind';
 
 export async function listActiveApiKeys(client: pg.ClientBase): Promise<ApiKeyIdentity[]> {
   const result = await inTransaction(client, (scoped) =>
-    scoped.query<KeyRow>('SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_active_api_keys()'),
+    scoped.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM xc_active_api_keys()`),
   );
   return result.rows.map(toIdentity);
 }
 
 export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promise<ApiKeyIdentity | null> {
   const result = await inTransaction(client, (scoped) =>
-    scoped.query<KeyRow>('SELECT key_hash, api_key_id, tenant_id, environment_id FROM xc_find_api_key($1)', [
-      keyHash,
-    ]),
+    scoped.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM xc_find_api_key($1)`, [keyHash]),
   );
   return result.rows[0] ? toIdentity(result.rows[0]) : null;
 }
@@ -86,11 +96,12 @@ export async function loadEnvironmentConfigs(
   return withTenant(client, tenantId, async (scoped) => {
     const result = await scoped.query<{
       revision: string;
+      cors_allowed_origins: string[];
       key: string | null;
       config_revision: string | null;
       config: string | null;
     }>(
-      `SELECT e.revision, fc.config->>'key' AS key, fc.revision AS config_revision,
+      `SELECT e.revision, e.cors_allowed_origins, fc.config->>'key' AS key, fc.revision AS config_revision,
               CASE WHEN fc.revision > $2 THEN fc.config::text END AS config
        FROM environments e LEFT JOIN flag_configs fc ON fc.environment_id = e.id
        WHERE e.id = $1 AND e.is_active
@@ -110,6 +121,6 @@ export async function loadEnvironmentConfigs(
             },
           ],
     );
-    return { revision: Number(first.revision), flags };
+    return { revision: Number(first.revision), corsAllowedOrigins: first.cors_allowed_origins, flags };
   });
 }

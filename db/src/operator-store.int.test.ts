@@ -107,12 +107,14 @@ describe('postgresOperatorStore', () => {
           key: 'production',
           displayName: 'production',
           isDefault: true,
+          corsAllowedOrigins: [],
           sourceUid: 'uid-env',
         });
         // a key hash must be a SHA-256: 32 bytes
         await tenant.insertApiKey({
           environmentId: environment.id,
           name: 'svc',
+          kind: 'server',
           hash: Buffer.alloc(16),
           prefix: 'xc_live_ab',
           sourceUid: 'uid-env',

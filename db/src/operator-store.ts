@@ -2,7 +2,13 @@ import type pg from 'pg';
 import type { Actor, EnvironmentRef, FlagPlan, StoredFlag } from '../../core/src/index.ts';
 import { isUnavailable, uniqueViolation } from './database-errors.ts';
 import { appendAudit, type AuditEntry } from './stores/audit.ts';
-import { insertApiKey, listApiKeys, revokeApiKeys, type StoredApiKey } from './stores/api-keys.ts';
+import {
+  insertApiKey,
+  listApiKeys,
+  revokeApiKeys,
+  setApiKeyKind,
+  type StoredApiKey,
+} from './stores/api-keys.ts';
 import {
   deactivateEnvironment,
   listEnvironments,
@@ -22,6 +28,7 @@ export interface TenantStore {
     key: string;
     displayName: string;
     isDefault: boolean;
+    corsAllowedOrigins: readonly string[];
     sourceUid: string;
   }): Promise<EnvironmentRow>;
   deactivateEnvironment(key: string): Promise<{ id: string; revision: number } | null>;
@@ -37,8 +44,10 @@ export interface TenantStore {
     name: string;
     hash: Buffer;
     prefix: string;
+    kind: 'server' | 'client';
     sourceUid: string;
   }): Promise<void>;
+  setApiKeyKind(id: string, kind: 'server' | 'client'): Promise<void>;
   revokeApiKeys(ids: readonly string[]): Promise<void>;
   audit(entry: Omit<AuditEntry, 'tenantId'>): Promise<void>;
 }
@@ -70,6 +79,7 @@ function tenantStore(client: pg.ClientBase, tenantId: string): TenantStore {
     archiveFlag: (input) => archiveFlag(client, { tenantId, ...input }),
     apiKeys: (environmentId) => listApiKeys(client, environmentId),
     insertApiKey: (input) => insertApiKey(client, { tenantId, ...input }),
+    setApiKeyKind: (id, kind) => setApiKeyKind(client, id, kind),
     revokeApiKeys: (ids) => revokeApiKeys(client, ids),
     audit: (entry) => appendAudit(client, { tenantId, ...entry }),
   };

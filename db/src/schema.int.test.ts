@@ -95,6 +95,7 @@ describe('migrations', () => {
         '1764100000000_initial-schema',
         '1764200000000_evaluator-read-model',
         '1764300000000_audit-actor-source',
+        '1764400000000_browser-clients',
       ]);
       expect(await migrate({ databaseUrl: databaseUrl(name) })).toEqual([]);
     } finally {

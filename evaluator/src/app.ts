@@ -1,3 +1,4 @@
+import { fastifySSE } from '@fastify/sse';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -5,12 +6,15 @@ import Fastify, {
   type FastifyError,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
 import type { Logger } from 'pino';
 import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
+import { originAdmitted, type CorsPolicy } from './http/cors.ts';
 import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
 import { RefusalPacer } from './http/refusal-pacer.ts';
 import type { SyncedWindowCounters } from './http/request-counters.ts';
@@ -18,6 +22,8 @@ import type { Metrics } from './metrics.ts';
 import type { FlagEvaluation } from './routes/flag-evaluation.ts';
 import { SchedulerFullError, type FairScheduler } from './scheduling/fair-scheduler.ts';
 import { healthRoutes, type Readiness } from './routes/health.ts';
+import { ofrepStreamRoute, type EventStreamDeps } from './routes/event-streams.ts';
+import { snapshotFor } from './routes/evaluation-context.ts';
 import { ofrepRoutes } from './routes/ofrep.ts';
 import { seedApiRoutes } from './routes/seed-api.ts';
 import type { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
@@ -31,6 +37,9 @@ export interface AppDeps {
   /** Per-key request counters, shared across replicas through Redis when it is there. */
   rateLimitCounters: SyncedWindowCounters;
   evaluation: FlagEvaluation;
+  cors: CorsPolicy;
+  /** Event streams (OFREP's and the config route's), or null when they are turned off. */
+  streams: EventStreamDeps | null;
   options: {
     bodyLimitBytes: number;
     rateLimitPerMinute: number;
@@ -39,8 +48,17 @@ export interface AppDeps {
     /** Slow or stalled clients are cut off: the whole request within this, its headers within the other. */
     requestTimeoutMs: number;
     headersTimeoutMs: number;
+    /** A comment line on every open stream this often, so proxies keep it open. */
+    streamHeartbeatMs: number;
   };
 }
+
+const CORS_PREFLIGHT_PATHS = [
+  '/ofrep/v1/evaluate/flags',
+  '/ofrep/v1/evaluate/flags/:key',
+  '/api/v1/evaluate',
+  '/api/v1/evaluate/bulk',
+];
 
 /** Request bodies above this are parsed in their tenant's turn (FairScheduler); most contexts are far smaller. */
 const LARGE_BODY_BYTES = 8 * 1024;
@@ -78,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // and request logs are off unless LOG_REQUESTS; errors are logged with the request's route and id explicitly.
     childLoggerFactory: (logger) => logger,
     bodyLimit: deps.options.bodyLimitBytes,
+    // A flag key is up to 128 characters, a stream token about 150 (fastify's default is 100).
+    maxParamLength: 512,
     requestTimeout: deps.options.requestTimeoutMs,
     // Node checks the timeouts every 30 s unless told otherwise: a stalled client would keep its socket that long.
     http: {
@@ -114,59 +134,96 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ ApiKeyAuth: [] }, { BearerAuth: [] }],
     },
   });
+  await app.register(fastifySSE, {
+    heartbeatInterval: deps.options.streamHeartbeatMs,
+    // The config stream sends text serialized once per snapshot for all its streams.
+    serializer: (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data)),
+  });
   if (deps.options.docsUi) await app.register(swaggerUi, { routePrefix: '/docs' });
   else app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   const perMinute = deps.options.rateLimitPerMinute;
 
-  // Authentication and the per-key limit run in one callback-style hook: on the evaluation path each promise
-  // is measurable (docs/adr/0004-rate-limit-in-memory.md). It and the latency observation are attached to the
-  // routes marked `auth` as they are declared, rather than as global hooks asking `request.routeOptions` (a
-  // getter that builds a new object on every access) which route they are on.
-  const authenticate: onRequestHookHandler = (request, reply, done) => {
-    const accept = (identity: Identity | null) => {
-      if (!identity)
-        return void sendClientError(request, reply, {
-          status: 401,
-          slug: 'unauthorized',
-          title: 'Unauthorized',
-        });
-      request.identity = identity;
-      deps.evaluation.scheduler.noteRequest(identity.tenantId);
-      if (perMinute > 0) {
-        const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 60_000);
-        if (current > perMinute) {
-          reply.header('retry-after', Math.ceil(ttl / 1000));
-          return void sendClientError(request, reply, {
-            status: 429,
-            slug: 'rate-limited',
-            title: 'Too many requests for this API key',
-          });
+  const refuse = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    slug: string,
+    title: string,
+  ) => void sendClientError(request, reply, { status, slug, title });
+
+  // Authentication, the per-key limit and CORS run in one callback-style hook, made per route as the route is
+  // declared (what it needs is known then): on the evaluation path each promise is measurable
+  // (docs/adr/0004-rate-limit-in-memory.md), and `request.routeOptions` is a getter that builds a new object on
+  // every access.
+  const authenticateFor = (route: { serverKeysOnly: boolean; cors: boolean }): onRequestHookHandler =>
+    function authenticate(request, reply, done) {
+      const origin = route.cors ? request.headers.origin : undefined;
+      const accept = (identity: Identity | null) => {
+        if (!identity) {
+          // A page may read why it was refused when some environment admits it.
+          if (origin !== undefined && deps.cors.mayAdmit(origin)) deps.cors.allow(reply, origin);
+          return refuse(request, reply, 401, 'unauthorized', 'Unauthorized');
         }
-      }
-      // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the tenant
-      // is over its share.
-      if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
-        return void done(
-          new SchedulerFullError(`tenant ${identity.tenantId} used its share of this replica`),
-        );
-      done();
+        request.identity = identity;
+        if (route.serverKeysOnly && identity.kind === 'client')
+          return refuse(request, reply, 403, 'server-key-required', 'This route takes a server key');
+        deps.evaluation.scheduler.noteRequest(identity.tenantId);
+        if (origin !== undefined) {
+          const snapshot = deps.snapshots.get(identity.environmentId);
+          if (!snapshot) return void snapshotFor(request, deps.snapshots).then(() => accept(identity), done);
+          if (!originAdmitted(origin, snapshot.corsAllowedOrigins, identity.kind))
+            return refuse(request, reply, 403, 'origin-not-allowed', 'Origin not allowed');
+          deps.cors.allow(reply, origin);
+        }
+        if (perMinute > 0) {
+          const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 60_000);
+          if (current > perMinute) {
+            reply.header('retry-after', Math.ceil(ttl / 1000));
+            return refuse(request, reply, 429, 'rate-limited', 'Too many requests for this API key');
+          }
+        }
+        // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the
+        // tenant is over its share.
+        if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
+          return void done(
+            new SchedulerFullError(`tenant ${identity.tenantId} used its share of this replica`),
+          );
+        done();
+      };
+      const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));
+      if (resolved instanceof Promise) resolved.then(accept, done);
+      else accept(resolved);
     };
-    const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));
-    if (resolved instanceof Promise) resolved.then(accept, done);
-    else accept(resolved);
-  };
   app.addHook('onRoute', (route) => {
     if (!route.config?.auth) return;
     const observe: onResponseHookHandler = (_request, reply, done) => {
       deps.metrics.requestDuration.observe(route.url, reply.elapsedTime / 1000);
       done();
     };
+    const authenticate = authenticateFor({
+      serverKeysOnly: route.config.serverKeysOnly === true,
+      cors: CORS_PREFLIGHT_PATHS.includes(route.url),
+    });
     route.onRequest = [authenticate, ...asArray(route.onRequest)];
     route.onResponse = [observe, ...asArray(route.onResponse)];
   });
+  for (const url of CORS_PREFLIGHT_PATHS)
+    app.options(url, { schema: { hide: true } }, (request, reply) =>
+      deps.cors.preflight(
+        reply,
+        request.headers.origin,
+        request.headers['access-control-request-method'] as string | undefined,
+        request.headers['access-control-request-headers'] as string | undefined,
+      ),
+    );
+  if (deps.streams) {
+    const hub = deps.streams.hub;
+    app.addHook('preClose', async () => hub.closeAll());
+    ofrepStreamRoute(app, deps.streams, deps.snapshots);
+  }
 
-  const routeDeps = { snapshots: deps.snapshots, evaluation: deps.evaluation };
+  const routeDeps = { snapshots: deps.snapshots, evaluation: deps.evaluation, streams: deps.streams };
   seedApiRoutes(app, routeDeps);
   ofrepRoutes(app, routeDeps);
   healthRoutes(app, deps);

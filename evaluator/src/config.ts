@@ -24,8 +24,25 @@ const configSchema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
   /** Its headers, within this. */
   HEADERS_TIMEOUT_MS: positiveInt.default(5_000),
-  /** Open connections beyond this are closed as they arrive. */
-  MAX_CONNECTIONS: positiveInt.default(10_000),
+  /** Open connections beyond this are closed as they arrive (event streams count: room for STREAM_MAX_PER_REPLICA). */
+  MAX_CONNECTIONS: positiveInt.default(30_000),
+  /** Event streams (OFREP's, the config route's) this replica holds at most; beyond it, 429. 0 turns them off. */
+  STREAM_MAX_PER_REPLICA: z.coerce.number().int().nonnegative().default(20_000),
+  /** Event streams one API key holds on one replica at most (a client key is shared by every page); then 429. */
+  STREAM_MAX_PER_KEY: positiveInt.default(10_000),
+  /** A comment line on each open stream this often: proxies and load balancers close idle connections. */
+  STREAM_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** How long a stream URL handed out in a bulk response opens its stream. */
+  STREAM_TOKEN_TTL_SECONDS: positiveInt.default(3600),
+  /**
+   * Signs stream URLs; every replica of one release must share it, else a client reconnecting to another
+   * replica fetches again first. Unset: a random secret per process.
+   */
+  STREAM_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** OFREP clients close a stream after their page is hidden this long, and fetch again when it is shown. */
+  STREAM_INACTIVITY_DELAY_SECONDS: positiveInt.default(120),
+  /** Stream URLs are handed out under this base (e.g. https://flags.example.com/eval) instead of the OFREP base URL's origin. */
+  STREAM_BASE_URL: z.url({ error: 'must be an http(s):// URL' }).optional(),
   /** Expensive evaluations a tenant may have waiting for its turn on this replica; beyond it, 429. */
   HEAVY_WORK_PER_TENANT: positiveInt.default(64),
   /** The fraction of this replica's time one tenant's expensive evaluations may take; beyond it, 429. */

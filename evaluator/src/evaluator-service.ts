@@ -10,6 +10,7 @@ import { buildApp } from './app.ts';
 import { SyncedWindowCounters } from './http/request-counters.ts';
 import { ApiKeyRing } from './auth/api-key-ring.ts';
 import type { EvaluatorConfig } from './config.ts';
+import { CorsPolicy } from './http/cors.ts';
 import { createMetrics, observeServing } from './metrics.ts';
 import { buildMetricsApp } from './routes/health.ts';
 import { FairScheduler } from './scheduling/fair-scheduler.ts';
@@ -18,6 +19,8 @@ import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts'
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
 import { buildSnapshot } from './snapshots/snapshot.ts';
 import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
+import { StreamHub } from './streams/stream-hub.ts';
+import { StreamTokens } from './streams/stream-token.ts';
 
 export interface RunningEvaluator {
   app: FastifyInstance;
@@ -92,6 +95,14 @@ export async function startEvaluator(
     clock: () => performance.now(),
   });
   const limits = ruleLimitsOf(config);
+  const hub = new StreamHub({
+    perReplica: config.STREAM_MAX_PER_REPLICA,
+    perKey: config.STREAM_MAX_PER_KEY,
+  });
+  if (config.STREAM_MAX_PER_REPLICA > 0 && !config.STREAM_TOKEN_SECRET)
+    log.warn(
+      'STREAM_TOKEN_SECRET is not set: stream URLs open only on this replica (clients of another fetch again first)',
+    );
   const snapshots = new SnapshotRegistry({
     source: new PostgresSnapshotSource(pool),
     cache: redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log),
@@ -109,8 +120,12 @@ export async function startEvaluator(
         true,
       ),
     events: {
-      loaded: (_snapshot, from) => metrics.snapshotLoads.inc({ from }),
+      loaded: (snapshot, from) => {
+        metrics.snapshotLoads.inc({ from });
+        hub.changed(snapshot);
+      },
       buildFailed: () => metrics.snapshotBuildFailures.inc(),
+      removed: (environmentId) => hub.closeEnvironment(environmentId),
     },
   });
   observeServing(metrics, { snapshots: () => snapshots.all(), heavyWorkPending: () => scheduler.pending });
@@ -125,8 +140,18 @@ export async function startEvaluator(
     { unknownLookupsPerSecond: config.UNKNOWN_KEY_LOOKUPS_PER_SECOND },
   );
 
+  const reloadKeys = async () => {
+    await keys.reload();
+    // A stream lives as long as the key it was opened with: revoked, moved or made another kind, it closes.
+    hub.closeInvalid((opened) => {
+      const now = keys.byId(opened.apiKeyId);
+      return now?.environmentId === opened.environmentId && now.kind === opened.kind;
+    });
+  };
+
   let ready = false;
   const rateLimitCounters = new SyncedWindowCounters(redis, log);
+  const cors = new CorsPolicy(snapshots);
   const app = await buildApp({
     log,
     keys,
@@ -134,6 +159,21 @@ export async function startEvaluator(
     metrics,
     readiness: { ready: () => ready },
     rateLimitCounters,
+    cors,
+    streams:
+      config.STREAM_MAX_PER_REPLICA > 0
+        ? {
+            hub,
+            keys,
+            cors,
+            tokens: new StreamTokens({
+              secret: config.STREAM_TOKEN_SECRET,
+              ttlSeconds: config.STREAM_TOKEN_TTL_SECONDS,
+            }),
+            inactivityDelaySec: config.STREAM_INACTIVITY_DELAY_SECONDS,
+            baseUrl: config.STREAM_BASE_URL?.replace(/\/$/, ''),
+          }
+        : null,
     evaluation: {
       metrics,
       scheduler,
@@ -147,12 +187,13 @@ export async function startEvaluator(
       logRequests: config.LOG_REQUESTS,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+      streamHeartbeatMs: config.STREAM_HEARTBEAT_MS,
     },
   });
   const metricsApp = buildMetricsApp(metrics);
 
   const refresh = async () => {
-    await Promise.all([keys.reload(), snapshots.refreshAll()]);
+    await Promise.all([reloadKeys(), snapshots.refreshAll()]);
     ready = true;
   };
   await refresh().catch((error: unknown) =>
@@ -169,7 +210,7 @@ export async function startEvaluator(
   if (subscriber) {
     await subscribeToInvalidations(subscriber, log, async (message) => {
       metrics.invalidations.inc();
-      if (message.keysChanged) await keys.reload();
+      if (message.keysChanged) await reloadKeys();
       await snapshots.ensure(message.tenantId, message.environmentId, message.revision);
     }).catch((error: unknown) =>
       log.warn({ err: error }, 'not subscribed to invalidations; relying on the revision poll'),

@@ -43,13 +43,27 @@ export async function seedApiKey(
   client: pg.ClientBase,
   environment: SeededEnvironment,
   name = 'service',
+  kind: 'server' | 'client' = 'server',
 ): Promise<string> {
   const material = generateApiKey();
   await client.query(
-    'INSERT INTO api_keys (tenant_id, environment_id, name, key_hash, prefix) VALUES ($1, $2, $3, $4, $5)',
-    [environment.tenantId, environment.environmentId, name, material.hash, material.prefix],
+    'INSERT INTO api_keys (tenant_id, environment_id, name, key_hash, prefix, kind) VALUES ($1, $2, $3, $4, $5, $6)',
+    [environment.tenantId, environment.environmentId, name, material.hash, material.prefix, kind],
   );
   return material.key;
+}
+
+/** Sets the environment's CORS origins as the operator does (a new revision); returns the revision. */
+export async function setCorsOrigins(
+  client: pg.ClientBase,
+  environment: SeededEnvironment,
+  origins: readonly string[],
+): Promise<number> {
+  const result = await client.query<{ revision: string }>(
+    'UPDATE environments SET cors_allowed_origins = $2, revision = revision + 1 WHERE id = $1 RETURNING revision',
+    [environment.environmentId, origins],
+  );
+  return Number(result.rows[0]!.revision);
 }
 
 export async function revokeApiKeys(client: pg.ClientBase, environment: SeededEnvironment): Promise<void> {

@@ -60,6 +60,7 @@ export function resolveFlagConfig(
     targeting: null,
     metadata: spec.metadata ?? {},
   };
+  if (spec.clientSide) config.clientSide = true;
   if (!isEmptyRule(rule)) {
     config.targeting = rule!;
     const evaluators = reachableEvaluators(rule!, { ...options.evaluators, ...spec.evaluators });

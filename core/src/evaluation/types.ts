@@ -47,6 +47,8 @@ export interface FlagConfig {
   /** The named rules the targeting reaches, shared rather than copied into it. */
   evaluators?: Record<string, JsonValue>;
   metadata: FlagMetadata;
+  /** Client keys (spec.clientSide) may evaluate it; absent for server-only flags. */
+  clientSide?: true;
   /** Set when the configuration cannot be evaluated: every evaluation is a PARSE_ERROR. */
   parseError?: string;
 }

@@ -8,6 +8,19 @@ import { resourceView, type ManagedResource, type ResourceView } from './flag-vi
  */
 const keyNames = z.array(z.string({ error: 'must be a string' }), { error: 'must be a list of key names' });
 
+/** A key to issue: its name (a server key), or its name and kind. */
+const keyEntries = z.array(
+  z.union([
+    z.string({ error: 'must be a string' }),
+    z.strictObject({ name: z.string({ error: 'must be a string' }), kind: z.string().optional() }),
+  ]),
+  { error: 'must be a list of key names or {name, kind} objects' },
+);
+
+const origins = z
+  .array(z.string({ error: 'must be a string' }), { error: 'must be a list of origins' })
+  .describe('spec.cors.allowedOrigins: the web origins that may call the evaluation routes.');
+
 export const createEnvironmentBody = z.strictObject({
   key: z.string({ error: 'must be a string' }).describe('The Environment name, as flags override it.'),
   name: z
@@ -15,13 +28,19 @@ export const createEnvironmentBody = z.strictObject({
     .optional()
     .describe('The name people see (spec.displayName).'),
   is_default: z.boolean({ error: 'must be true or false' }).optional(),
-  api_keys: keyNames.optional().describe('Names of the API keys to issue; each key is returned once.'),
+  api_keys: keyEntries
+    .optional()
+    .describe('The API keys to issue (a name, or {name, kind: server|client}); each key is returned once.'),
+  cors_allowed_origins: origins.optional(),
 });
 
 export const patchEnvironmentBody = z.strictObject({
   name: z.string({ error: 'must be a string' }).nullable().optional(),
   is_default: z.boolean({ error: 'must be true or false' }).optional(),
-  api_keys_add: keyNames.optional().describe('Keys to issue; each is returned once, in this response.'),
+  api_keys_add: keyEntries
+    .optional()
+    .describe('Keys to issue (a name, or {name, kind}); each is returned once, in this response.'),
+  cors_allowed_origins: origins.nullable().optional(),
   api_keys_remove: keyNames.optional().describe('Keys to revoke: refused from then on.'),
 });
 
@@ -32,27 +51,41 @@ export const ENVIRONMENT_FLAT_FIELD_OF: Readonly<Record<string, string>> = {
   'spec.displayName': 'name',
   'spec.default': 'is_default',
   'spec.apiKeys': 'api_keys',
+  'spec.cors': 'cors_allowed_origins',
+  'spec.cors.allowedOrigins': 'cors_allowed_origins',
 };
 
-const namesIn = (spec: JsonObject): string[] =>
-  (Array.isArray(spec.apiKeys) ? spec.apiKeys : []).flatMap((entry) =>
-    isJsonObject(entry) && typeof entry.name === 'string' ? [entry.name] : [],
+type KeyEntry = z.output<typeof keyEntries>[number];
+
+const keysIn = (spec: JsonObject): JsonObject[] =>
+  (Array.isArray(spec.apiKeys) ? spec.apiKeys : []).filter(
+    (entry): entry is JsonObject => isJsonObject(entry) && typeof entry.name === 'string',
   );
+
+const specEntry = (entry: KeyEntry): JsonObject =>
+  typeof entry === 'string'
+    ? { name: entry }
+    : { name: entry.name, ...(entry.kind === undefined ? {} : { kind: entry.kind }) };
+
+const namesIn = (spec: JsonObject): string[] => keysIn(spec).map((entry) => entry.name as string);
 
 /** The Environment spec a write asks for, over `current` (empty for a create). */
 export function environmentSpecFromBody(
-  body: PatchEnvironmentBody & { api_keys?: string[] },
+  body: PatchEnvironmentBody & { api_keys?: KeyEntry[] },
   current: JsonObject = {},
 ): JsonObject {
   const spec: Record<string, unknown> = structuredClone(current);
   if (body.name === null) delete spec.displayName;
   else if (body.name !== undefined) spec.displayName = body.name;
   if (body.is_default !== undefined) spec.default = body.is_default;
+  if (body.cors_allowed_origins === null) delete spec.cors;
+  else if (body.cors_allowed_origins !== undefined) spec.cors = { allowedOrigins: body.cors_allowed_origins };
   const removed = new Set(body.api_keys_remove ?? []);
-  const names = [...namesIn(current), ...(body.api_keys ?? []), ...(body.api_keys_add ?? [])].filter(
-    (name) => !removed.has(name),
-  );
-  spec.apiKeys = names.map((name) => ({ name }));
+  // A key named again keeps its place and takes the kind asked for; the others keep their entries as they are.
+  const entries = new Map(keysIn(spec as JsonObject).map((entry) => [entry.name as string, entry]));
+  for (const entry of [...(body.api_keys ?? []), ...(body.api_keys_add ?? [])].map(specEntry))
+    entries.set(entry.name as string, { ...entries.get(entry.name as string), ...entry });
+  spec.apiKeys = [...entries.values()].filter((entry) => !removed.has(entry.name as string));
   return spec as JsonObject;
 }
 
@@ -67,8 +100,11 @@ export interface EnvironmentView {
   key: string;
   name: string;
   is_default: boolean;
+  /** spec.cors.allowedOrigins. */
+  cors_allowed_origins: string[];
   api_keys: {
     name: string;
+    kind: string;
     prefix: string | null;
     secret_name: string | null;
     created_at: string | null;
@@ -90,10 +126,16 @@ export function environmentView(resource: ManagedResource): EnvironmentView {
     key: resource.metadata.name,
     name: typeof spec.displayName === 'string' ? spec.displayName : resource.metadata.name,
     is_default: spec.default === true,
-    api_keys: namesIn(spec).map((name) => {
+    cors_allowed_origins:
+      isJsonObject(spec.cors) && Array.isArray(spec.cors.allowedOrigins)
+        ? spec.cors.allowedOrigins.filter((origin): origin is string => typeof origin === 'string')
+        : [],
+    api_keys: keysIn(spec).map((key) => {
+      const name = key.name as string;
       const entry = issued.get(name);
       return {
         name,
+        kind: typeof key.kind === 'string' ? key.kind : 'server',
         prefix: typeof entry?.prefix === 'string' ? entry.prefix : null,
         secret_name: typeof entry?.secretName === 'string' ? entry.secretName : null,
         created_at: typeof entry?.createdAt === 'string' ? entry.createdAt : null,

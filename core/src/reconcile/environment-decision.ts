@@ -1,15 +1,29 @@
 import { apiKeySecretName } from '../contracts/resources.ts';
 import type { ConditionUpdate, ResourceEvent } from './flag-decision.ts';
 
-/** The API keys to create and to revoke so that the stored keys match the Environment's spec. */
-export function planApiKeys(
-  wanted: readonly string[],
-  stored: readonly { id: string; name: string }[],
-): { create: string[]; revoke: string[] } {
-  const storedNames = new Set(stored.map((key) => key.name));
+type KeyKind = 'server' | 'client';
+
+/**
+ * The API keys to create, to revoke and to change the kind of (a key keeps its secret when it becomes a client
+ * key or a server key again), so that the stored keys match the Environment's spec.
+ */
+export function planApiKeys<Stored extends { id: string; name: string; kind: KeyKind }>(
+  wanted: readonly { name: string; kind: KeyKind }[],
+  stored: readonly Stored[],
+): {
+  create: { name: string; kind: KeyKind }[];
+  revoke: string[];
+  rekind: { key: Stored; kind: KeyKind }[];
+} {
+  const storedByName = new Map(stored.map((key) => [key.name, key]));
+  const wantedNames = new Set(wanted.map((key) => key.name));
   return {
-    create: wanted.filter((name) => !storedNames.has(name)),
-    revoke: stored.filter((key) => !wanted.includes(key.name)).map((key) => key.id),
+    create: wanted.filter((key) => !storedByName.has(key.name)),
+    revoke: stored.filter((key) => !wantedNames.has(key.name)).map((key) => key.id),
+    rekind: wanted.flatMap((key) => {
+      const found = storedByName.get(key.name);
+      return found && found.kind !== key.kind ? [{ key: found, kind: key.kind }] : [];
+    }),
   };
 }
 
@@ -19,7 +33,7 @@ export interface EnvironmentOutcome {
   keys: readonly { name: string; prefix: string; createdAt: string }[];
   /** Secrets in the way that another owner holds. */
   conflicts: readonly string[];
-  /** Keys were issued or revoked. */
+  /** Keys were issued, revoked or changed kind. */
   keysChanged: boolean;
   /** The environment row was created (or re-activated): every flag of the namespace must be written for it. */
   created: boolean;

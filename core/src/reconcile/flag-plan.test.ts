@@ -69,12 +69,24 @@ describe('planApiKeys', () => {
   it('creates the missing keys and revokes the removed ones', () => {
     expect(
       planApiKeys(
-        ['a', 'c'],
         [
-          { id: '1', name: 'a' },
-          { id: '2', name: 'b' },
+          { name: 'a', kind: 'server' },
+          { name: 'c', kind: 'client' },
+        ],
+        [
+          { id: '1', name: 'a', kind: 'server' },
+          { id: '2', name: 'b', kind: 'server' },
         ],
       ),
-    ).toEqual({ create: ['c'], revoke: ['2'] });
+    ).toEqual({ create: [{ name: 'c', kind: 'client' }], revoke: ['2'], rekind: [] });
+  });
+
+  it('changes the kind of a kept key instead of issuing a new one', () => {
+    const stored = { id: '1', name: 'web', kind: 'server' as const };
+    expect(planApiKeys([{ name: 'web', kind: 'client' }], [stored])).toEqual({
+      create: [],
+      revoke: [],
+      rekind: [{ key: stored, kind: 'client' }],
+    });
   });
 });

@@ -11,15 +11,52 @@ const apiKeyNameSchema = z
   )
   .describe('Names the key; the operator writes it to Secret <environment>-<name>-api-key.');
 
+export const API_KEY_KINDS = ['server', 'client'] as const;
+export type ApiKeyKind = (typeof API_KEY_KINDS)[number];
+
+const apiKeyKindSchema = z
+  .enum(API_KEY_KINDS, { error: 'must be "server" or "client"' })
+  .default('server')
+  .describe(
+    'server: evaluates every flag and reads /api/v1/flags/config. client: safe to ship in a web page or an app: ' +
+      'evaluates only flags with spec.clientSide, over OFREP and the seed evaluate routes, nothing else.',
+  );
+
+/** `*`, or an origin as a browser sends it: scheme, host and an optional port, nothing after. */
+export const ORIGIN_PATTERN =
+  /^(\*|https?:\/\/([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)$/;
+
+const originSchema = z
+  .string()
+  .max(253)
+  .regex(
+    ORIGIN_PATTERN,
+    'must be "*" or an origin: http(s)://host with an optional :port, lower-case, no path or trailing "/"',
+  );
+
+const corsSchema = z
+  .strictObject({
+    allowedOrigins: z
+      .array(originSchema)
+      .max(100)
+      .default([])
+      .describe(
+        'Origins whose pages may call the evaluation routes with this environment\'s keys. "*" admits any ' +
+          'origin, for client keys only; a server key is admitted only from an origin listed exactly.',
+      ),
+  })
+  .describe('Browsers: which web pages may evaluate flags of this environment. Nothing by default.');
+
 export const environmentSpecSchema = z
   .strictObject({
     displayName: z.string().max(256).optional().describe('A human name for the environment.'),
     default: z.boolean().default(false).describe('At most one Environment per namespace is the default.'),
     apiKeys: z
-      .array(z.strictObject({ name: apiKeyNameSchema }))
+      .array(z.strictObject({ name: apiKeyNameSchema, kind: apiKeyKindSchema }))
       .max(64)
       .default([])
       .describe('API keys for workloads evaluating flags in this environment.'),
+    cors: corsSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     for (const issue of admissionIssues(ENVIRONMENT_RULES, spec))

@@ -100,6 +100,12 @@ const featureFlagSpecShape = z.strictObject({
     .optional()
     .describe('Named JSONLogic rules that targeting can reuse with {"$ref": "name"}.'),
   metadata: metadataSchema.optional(),
+  clientSide: z
+    .boolean()
+    .optional()
+    .describe(
+      'Available to client keys (web pages, mobile apps). A flag without it answers FLAG_NOT_FOUND to them.',
+    ),
   environments: z
     .record(z.string().min(1), environmentOverrideSchema)
     .optional()

@@ -83,7 +83,29 @@ describe('validateEnvironmentSpec', () => {
   it('accepts keys and fills defaults', () => {
     expect(validateEnvironmentSpec({ apiKeys: [{ name: 'checkout-service' }] })).toEqual({
       ok: true,
-      value: { default: false, apiKeys: [{ name: 'checkout-service' }] },
+      value: { default: false, apiKeys: [{ name: 'checkout-service', kind: 'server' }] },
+    });
+  });
+
+  it('takes client keys and exact origins, and names a malformed origin', () => {
+    const spec = {
+      apiKeys: [{ name: 'web', kind: 'client' }],
+      cors: { allowedOrigins: ['https://shop.example.com', 'http://localhost:3000', '*'] },
+    };
+    expect(validateEnvironmentSpec(spec)).toMatchObject({ ok: true, value: spec });
+    for (const origin of [
+      'https://shop.example.com/',
+      'https://Shop.example.com',
+      'shop.example.com',
+      'ftp://x',
+    ])
+      expect(validateEnvironmentSpec({ cors: { allowedOrigins: [origin] } })).toMatchObject({
+        ok: false,
+        issues: [{ field: 'spec.cors.allowedOrigins[0]', message: expect.stringContaining('an origin') }],
+      });
+    expect(validateEnvironmentSpec({ apiKeys: [{ name: 'web', kind: 'browser' }] })).toMatchObject({
+      ok: false,
+      issues: [{ field: 'spec.apiKeys[0].kind', message: 'must be "server" or "client"' }],
     });
   });
 

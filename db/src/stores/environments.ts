@@ -8,6 +8,10 @@ export interface EnvironmentRow {
   revision: number;
   /** The row was inserted, or an archived one (its Environment was deleted) was made active again. */
   created: boolean;
+  /** What the evaluators read from the row itself (its CORS origins) changed: the revision was bumped. */
+  settingsChanged: boolean;
+  /** The CORS origins it had before this write ([] for a new row). */
+  previousOrigins: string[];
 }
 
 export async function listEnvironments(client: pg.ClientBase, tenantId: string): Promise<EnvironmentRef[]> {
@@ -24,7 +28,14 @@ export async function listEnvironments(client: pg.ClientBase, tenantId: string):
  */
 export async function upsertEnvironment(
   client: pg.ClientBase,
-  input: { tenantId: string; key: string; displayName: string; isDefault: boolean; sourceUid: string },
+  input: {
+    tenantId: string;
+    key: string;
+    displayName: string;
+    isDefault: boolean;
+    corsAllowedOrigins: readonly string[];
+    sourceUid: string;
+  },
 ): Promise<EnvironmentRow> {
   if (input.isDefault) {
     await client.query(
@@ -32,16 +43,41 @@ export async function upsertEnvironment(
       [input.tenantId, input.key],
     );
   }
-  const result = await client.query<{ id: string; revision: string; created: boolean }>(
-    `WITH before AS (SELECT is_active FROM environments WHERE tenant_id = $1 AND key = $3)
-     INSERT INTO environments (tenant_id, name, key, is_default, source_uid) VALUES ($1, $2, $3, $4, $5)
+  const result = await client.query<{
+    id: string;
+    revision: string;
+    created: boolean;
+    settings_changed: boolean;
+    previous_origins: string[] | null;
+  }>(
+    `WITH before AS (SELECT is_active, cors_allowed_origins FROM environments WHERE tenant_id = $1 AND key = $3)
+     INSERT INTO environments (tenant_id, name, key, is_default, cors_allowed_origins, source_uid)
+     VALUES ($1, $2, $3, $4, $6, $5)
      ON CONFLICT (tenant_id, key) DO UPDATE SET name = EXCLUDED.name, is_default = EXCLUDED.is_default, is_active = true,
+       cors_allowed_origins = EXCLUDED.cors_allowed_origins,
+       revision = environments.revision
+         + CASE WHEN environments.cors_allowed_origins IS DISTINCT FROM EXCLUDED.cors_allowed_origins THEN 1 ELSE 0 END,
        source_uid = EXCLUDED.source_uid, updated_at = now()
-     RETURNING id, revision, (xmax = 0 OR NOT coalesce((SELECT is_active FROM before), true)) AS created`,
-    [input.tenantId, input.displayName, input.key, input.isDefault, input.sourceUid],
+     RETURNING id, revision, (xmax = 0 OR NOT coalesce((SELECT is_active FROM before), true)) AS created,
+       coalesce((SELECT cors_allowed_origins FROM before), '{}') IS DISTINCT FROM cors_allowed_origins AS settings_changed,
+       (SELECT cors_allowed_origins FROM before) AS previous_origins`,
+    [
+      input.tenantId,
+      input.displayName,
+      input.key,
+      input.isDefault,
+      input.sourceUid,
+      input.corsAllowedOrigins,
+    ],
   );
   const row = result.rows[0]!;
-  return { id: row.id, revision: Number(row.revision), created: row.created };
+  return {
+    id: row.id,
+    revision: Number(row.revision),
+    created: row.created,
+    settingsChanged: row.settings_changed,
+    previousOrigins: row.previous_origins ?? [],
+  };
 }
 
 /** Archives an environment: inactive, no longer the default, its configurations gone, its revision bumped. */

@@ -7,6 +7,7 @@ const KEY_A = `xc_live_${'a'.repeat(32)}`;
 const KEY_B = `xc_live_${'b'.repeat(32)}`;
 const identity = (key: string, environmentId: string): ApiKeyIdentity => ({
   apiKeyId: `id-${environmentId}`,
+  kind: 'server',
   tenantId: 'tenant',
   environmentId,
   keyHash: hash('sha256', key, 'buffer'),

@@ -27,6 +27,7 @@ export interface KeyRingOptions {
  */
 export class ApiKeyRing {
   #byHash = new Map<string, Identity>();
+  #byId = new Map<string, Identity>();
   /** Bumped by every reload: a connection's remembered key is trusted only within the same version. */
   #version = 0;
   readonly #byConnection = new WeakMap<object, { key: Buffer; identity: Identity; version: number }>();
@@ -51,9 +52,16 @@ export class ApiKeyRing {
   /** Replaces the whole ring with the active keys in Postgres (start-up, the revision poll, a keysChanged message). */
   async reload(): Promise<void> {
     const keys = await this.#source.listActive();
-    this.#byHash = new Map(keys.map((key) => [key.keyHash.toString('hex'), Object.freeze(key)]));
+    const identities = keys.map((key) => Object.freeze(key));
+    this.#byHash = new Map(identities.map((key) => [key.keyHash.toString('hex'), key]));
+    this.#byId = new Map(identities.map((key) => [key.apiKeyId, key]));
     this.#unknown.clear();
     this.#version++;
+  }
+
+  /** The active key with this id (an event stream's URL names its key by id, never by its secret). */
+  byId(apiKeyId: string): Identity | undefined {
+    return this.#byId.get(apiKeyId);
   }
 
   /**
@@ -105,6 +113,7 @@ export class ApiKeyRing {
       }
       const identity = Object.freeze(found);
       this.#byHash.set(hex, identity);
+      this.#byId.set(identity.apiKeyId, identity);
       return identity;
     } catch {
       return null; // Postgres unreachable: an unknown key cannot be proven valid

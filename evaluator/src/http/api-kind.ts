@@ -8,6 +8,8 @@ declare module 'fastify' {
     api?: ApiKind;
     /** The route needs an API key. */
     auth?: boolean;
+    /** A client key (one a web page may hold) is refused here. */
+    serverKeysOnly?: boolean;
   }
 }
 

@@ -2,11 +2,18 @@ import { hash } from 'node:crypto';
 import { canonicalJson } from '../../../core/src/index.ts';
 
 /**
- * The OFREP bulk ETag: the environment, its revision and a hash of the whole context. Every replica computes
- * the same tag for the same state, and any context change (not only targetingKey) changes it.
+ * The OFREP bulk ETag: the environment, its revision and a hash of the whole context (and, for a client key,
+ * which sees fewer flags, of that too). Every replica computes the same tag for the same state, and any context
+ * change (not only targetingKey) changes it.
  */
-export function bulkEtag(environmentId: string, revision: number, context: unknown): string {
-  const contextHash = hash('sha256', canonicalJson(context), 'base64url').slice(0, 22);
+export function bulkEtag(
+  environmentId: string,
+  revision: number,
+  context: unknown,
+  kind: 'server' | 'client' = 'server',
+): string {
+  const hashed = kind === 'client' ? `client ${canonicalJson(context)}` : canonicalJson(context);
+  const contextHash = hash('sha256', hashed, 'base64url').slice(0, 22);
   return `"${environmentId}.${revision}.${contextHash}"`;
 }
 

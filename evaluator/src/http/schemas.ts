@@ -55,9 +55,21 @@ export const ofrepFailure = z.object({
   errorCode: z.string(),
   errorDetails: z.string().optional(),
 });
+export const ofrepEventStream = z
+  .object({
+    type: z.literal('sse'),
+    url: z.string().optional(),
+    endpoint: z.object({ origin: z.string().optional(), requestUri: z.string() }).optional(),
+    inactivityDelaySec: z.number().int().positive().optional(),
+  })
+  .describe(
+    'A server-sent event stream that says when to fetch again (OFREP ADR 0008): opaque, expiring, it grants ' +
+      'only that stream.',
+  );
 export const ofrepBulkSuccess = z.object({
   flags: z.array(z.union([ofrepSuccess, ofrepFailure])),
   metadata: metadata.optional(),
+  eventStreams: z.array(ofrepEventStream).optional(),
 });
 export const ofrepBulkFailure = z.object({ errorCode: z.string(), errorDetails: z.string().optional() });
 export const ofrepGeneralError = z.object({ errorDetails: z.string() });

@@ -2,8 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '../auth/api-key-ring.ts';
 import { contextProblem } from '../http/context-limits.ts';
 import { sendClientError } from '../http/error-replies.ts';
-import type { Snapshot } from '../snapshots/snapshot.ts';
+import type { FlagView, Snapshot } from '../snapshots/snapshot.ts';
 import type { SnapshotRegistry } from '../snapshots/snapshot-registry.ts';
+import type { EventStreamDeps } from './event-streams.ts';
 import type { FlagEvaluation } from './flag-evaluation.ts';
 
 declare module 'fastify' {
@@ -63,4 +64,12 @@ export function withSnapshot<T>(
 export interface EvaluationRouteDeps {
   snapshots: SnapshotRegistry;
   evaluation: FlagEvaluation;
+  streams: EventStreamDeps | null;
 }
+
+/**
+ * The flags the request's key may evaluate: all of them for a server key, those marked clientSide for a client
+ * key (a flag it may not see answers FLAG_NOT_FOUND, exactly as one that does not exist).
+ */
+export const visibleTo = (request: FastifyRequest, snapshot: Snapshot): FlagView =>
+  request.identity!.kind === 'client' ? snapshot.client : snapshot;

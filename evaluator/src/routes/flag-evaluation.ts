@@ -7,7 +7,7 @@ import {
 } from '../../../core/src/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { FairScheduler, SlicedWork } from '../scheduling/fair-scheduler.ts';
-import type { Snapshot } from '../snapshots/snapshot.ts';
+import type { FlagView } from '../snapshots/snapshot.ts';
 
 /**
  * Estimated operations above which evaluating is heavy work: it runs in its tenant's turn (FairScheduler), not as
@@ -46,7 +46,7 @@ function evaluateFlag(
 /** One flag of `snapshot`: answered now when it is cheap, in its tenant's turn when it is not. */
 export function evaluateOne(
   deps: FlagEvaluation,
-  snapshot: Snapshot,
+  snapshot: FlagView,
   key: string,
   context: EvaluationContext | undefined,
 ): EvaluationResult | Promise<EvaluationResult> {
@@ -61,7 +61,7 @@ export function evaluateOne(
  */
 export function evaluateMany<R>(
   deps: FlagEvaluation,
-  snapshot: Snapshot,
+  snapshot: FlagView,
   keys: readonly string[] | undefined,
   context: EvaluationContext | undefined,
   present: (result: EvaluationResult) => R,

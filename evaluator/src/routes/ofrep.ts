@@ -10,7 +10,8 @@ import {
   ofrepGeneralError,
   ofrepSuccess,
 } from '../http/schemas.ts';
-import { checkContext, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, visibleTo, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { eventStreamsFor } from './event-streams.ts';
 import { evaluateMany, evaluateOne } from './flag-evaluation.ts';
 
 type OfrepBody = { context?: Record<string, unknown> };
@@ -35,7 +36,7 @@ function defaultBody(request: FastifyRequest, _reply: FastifyReply, done: () => 
 }
 
 export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
-  const { snapshots, evaluation } = deps;
+  const { snapshots, evaluation, streams } = deps;
 
   app.post<{ Body: OfrepBody; Params: { key: string } }>(
     '/ofrep/v1/evaluate/flags/:key',
@@ -61,7 +62,8 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
           if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
           return toOfrep(result);
         };
-        const result = evaluateOne(evaluation, snapshot, request.params.key, request.body.context);
+        const view = visibleTo(request, snapshot);
+        const result = evaluateOne(evaluation, view, request.params.key, request.body.context);
         return result instanceof Promise ? result.then(answer) : answer(result);
       }),
   );
@@ -86,11 +88,15 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
     (request, reply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
         const context = request.body.context ?? {};
-        const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context);
+        const identity = request.identity!;
+        const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context, identity.kind);
         reply.header('etag', etag);
         if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        const flags = evaluateMany(evaluation, snapshot, undefined, context, toOfrep);
-        return flags instanceof Promise ? flags.then((all) => ({ flags: all })) : { flags };
+        const eventStreams = streams ? eventStreamsFor(streams, identity, snapshot.revision) : undefined;
+        const flags = evaluateMany(evaluation, visibleTo(request, snapshot), undefined, context, toOfrep);
+        return flags instanceof Promise
+          ? flags.then((all) => ({ flags: all, eventStreams }))
+          : { flags, eventStreams };
       }),
   );
 }

@@ -10,7 +10,8 @@ import {
   seedEvaluateBody,
   seedResult,
 } from '../http/schemas.ts';
-import { checkContext, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { checkContext, visibleTo, withSnapshot, type EvaluationRouteDeps } from './evaluation-context.ts';
+import { streamConfig } from './event-streams.ts';
 import { evaluateMany, evaluateOne } from './flag-evaluation.ts';
 
 type SeedBody = { flag_key: string; context?: Record<string, unknown> };
@@ -38,7 +39,7 @@ const errorResponses = {
 };
 
 export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
-  const { snapshots, evaluation } = deps;
+  const { snapshots, evaluation, streams } = deps;
   const config = { api: 'seed' as const, auth: true };
 
   app.post<{ Body: SeedBody }>(
@@ -64,7 +65,8 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
             detail: `no flag "${result.key}" in this environment`,
           });
         };
-        const result = evaluateOne(evaluation, snapshot, request.body.flag_key, request.body.context);
+        const view = visibleTo(request, snapshot);
+        const result = evaluateOne(evaluation, view, request.body.flag_key, request.body.context);
         return result instanceof Promise ? result.then(answer) : answer(result);
       }),
   );
@@ -85,7 +87,7 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
       withSnapshot(request, reply, snapshots, (snapshot) => {
         const flags = evaluateMany(
           evaluation,
-          snapshot,
+          visibleTo(request, snapshot),
           request.body.flag_keys,
           request.body.context,
           toSeedResult,
@@ -97,14 +99,25 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
   app.get(
     '/api/v1/flags/config',
     {
-      config,
+      config: { ...config, serverKeysOnly: true },
+      sse: 'dual',
       schema: {
         tags: ['seed'],
-        summary: "The environment's compiled flag configurations (ETag, 304 on If-None-Match)",
+        summary:
+          "The environment's compiled flag configurations (ETag, 304 on If-None-Match); with " +
+          'Accept: text/event-stream, a `config` event now and at each change. Server keys only.',
       },
     },
     (request, reply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
+        if (reply.sse) {
+          if (streams) return streamConfig(request, reply, streams, snapshot);
+          return sendProblem(reply, {
+            status: 406,
+            slug: 'streams-off',
+            title: 'Event streams are turned off on this evaluator',
+          });
+        }
         const etag = configEtag(snapshot.environmentId, snapshot.revision);
         reply.header('etag', etag).header('cache-control', 'no-cache');
         if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();

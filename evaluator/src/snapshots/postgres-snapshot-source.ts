@@ -24,6 +24,14 @@ export class PostgresSnapshotSource implements SnapshotSource {
     const configs = await withClient(this.#pool, (client) =>
       loadEnvironmentConfigs(client, tenantId, environmentId, since),
     );
-    return configs && { tenantId, environmentId, revision: configs.revision, flags: configs.flags };
+    return (
+      configs && {
+        tenantId,
+        environmentId,
+        revision: configs.revision,
+        corsAllowedOrigins: configs.corsAllowedOrigins,
+        flags: configs.flags,
+      }
+    );
   }
 }

@@ -9,6 +9,7 @@ const cachedSnapshotSchema = z.object({
   tenantId: z.string(),
   environmentId: z.string(),
   revision: z.number().int().nonnegative(),
+  corsAllowedOrigins: z.array(z.string()).default([]),
   flags: z.array(z.object({ key: z.string(), revision: z.number().int(), config: z.string() })),
 });
 

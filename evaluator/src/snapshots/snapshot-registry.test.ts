@@ -37,7 +37,13 @@ class FakeSource implements SnapshotSource {
       .map(([key, { revision, config }]) =>
         revision > since && !lie ? { key, revision, config } : { key, revision },
       );
-    return { tenantId: 'tenant', environmentId: 'env', revision: this.revision, flags };
+    return {
+      tenantId: 'tenant',
+      environmentId: 'env',
+      revision: this.revision,
+      corsAllowedOrigins: [],
+      flags,
+    };
   }
 }
 

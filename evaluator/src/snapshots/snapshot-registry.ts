@@ -24,6 +24,8 @@ export interface RegistryEvents {
   loaded?(snapshot: Snapshot, from: 'cache' | 'database'): void;
   /** A snapshot could not be built; the environment keeps the one it had. */
   buildFailed?(environmentId: string, error: unknown): void;
+  /** The environment is gone (deleted, or its tenant deactivated): nothing of it is served any more. */
+  removed?(environmentId: string): void;
 }
 
 /** Builds a snapshot off the request path, reusing what `previous` already compiled. */
@@ -43,6 +45,8 @@ export class SnapshotRegistry {
   readonly #log: Logger;
   readonly #events: RegistryEvents;
   readonly #build: SnapshotBuild;
+  /** Bumped whenever a snapshot is added, replaced or removed: what derived indexes compare with. */
+  version = 0;
 
   constructor(deps: {
     source: SnapshotSource;
@@ -94,7 +98,7 @@ export class SnapshotRegistry {
     const environments = await this.#source.listEnvironments();
     const active = new Set(environments.map((environment) => environment.environmentId));
     for (const environmentId of this.#snapshots.keys()) {
-      if (!active.has(environmentId)) this.#snapshots.delete(environmentId);
+      if (!active.has(environmentId)) this.#remove(environmentId);
     }
     const results = await Promise.allSettled(
       environments
@@ -125,7 +129,7 @@ export class SnapshotRegistry {
     const previous = this.#snapshots.get(environmentId);
     const fetched = await this.#fetch(tenantId, environmentId, minRevision, previous);
     if (!fetched) {
-      this.#snapshots.delete(environmentId);
+      this.#remove(environmentId);
       return null;
     }
     const { data, from } = fetched;
@@ -145,10 +149,17 @@ export class SnapshotRegistry {
     const current = this.#snapshots.get(environmentId);
     if (current && current.revision >= snapshot.revision) return current;
     this.#snapshots.set(environmentId, snapshot);
+    this.version++;
     this.#log.debug({ environmentId, revision: snapshot.revision, from }, 'snapshot loaded');
     this.#events.loaded?.(snapshot, from);
     void this.#cache?.publishServed(environmentId, snapshot.revision);
     return snapshot;
+  }
+
+  #remove(environmentId: string): void {
+    if (!this.#snapshots.delete(environmentId)) return;
+    this.version++;
+    this.#events.removed?.(environmentId);
   }
 
   /**

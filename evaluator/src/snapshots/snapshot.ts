@@ -8,17 +8,25 @@ import {
 import type { FlagConfigEntry } from '../../../db/src/evaluator-reads.ts';
 import type { SlicedWork } from '../scheduling/fair-scheduler.ts';
 
-/** One environment's flags as an evaluator serves them: compiled once, replaced whole on change. */
-export interface Snapshot {
+/** The flags one kind of key may evaluate, and what evaluating all of them may cost. */
+export interface FlagView {
   readonly tenantId: string;
   readonly environmentId: string;
   readonly revision: number;
   readonly flags: FlagSet;
+  /** The flags' estimated targeting costs together: what evaluating all of them may take. */
+  readonly cost: number;
+}
+
+/** One environment's flags as an evaluator serves them: compiled once, replaced whole on change. */
+export interface Snapshot extends FlagView {
+  /** Only the flags marked clientSide: all that a client key sees. */
+  readonly client: FlagView;
+  /** The web origins allowed to call the evaluation routes with this environment's keys. */
+  readonly corsAllowedOrigins: readonly string[];
   /** The environment revision that last wrote each flag's configuration: what the next load is compared with. */
   readonly flagRevisions: ReadonlyMap<string, number>;
   readonly configs: readonly FlagConfig[];
-  /** The flags' estimated targeting costs together: what evaluating all of them may take. */
-  readonly cost: number;
   /** When this replica built it (ms since epoch), for the snapshot-age metric. */
   readonly builtAt: number;
 }
@@ -31,6 +39,7 @@ export interface SnapshotData {
   tenantId: string;
   environmentId: string;
   revision: number;
+  corsAllowedOrigins: string[];
   flags: FlagConfigEntry[];
 }
 
@@ -85,10 +94,14 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
     flagRevisions.set(entry.key, entry.revision);
     cost += flag.cost;
   }
+  const clientFlags = new Map([...flags].filter(([, flag]) => flag.config.clientSide === true));
+  const view = { tenantId: data.tenantId, environmentId: data.environmentId, revision: data.revision };
+  let clientCost = 0;
+  for (const flag of clientFlags.values()) clientCost += flag.cost;
   return Object.freeze({
-    tenantId: data.tenantId,
-    environmentId: data.environmentId,
-    revision: data.revision,
+    ...view,
+    client: Object.freeze({ ...view, flags: clientFlags, cost: clientCost }),
+    corsAllowedOrigins: Object.freeze([...data.corsAllowedOrigins]),
     flags,
     flagRevisions,
     configs: Object.freeze([...flags.values()].map((flag) => flag.config)),

@@ -28,20 +28,24 @@ import {
 const { plural } = ENVIRONMENTS;
 
 /** The keys to add, each with its secret value: read back from our Secret, or made and stored there. */
-async function keyMaterial(deps: ReconcileDeps, resource: CustomResource, names: readonly string[]) {
-  const material: { name: string; hash: Buffer; prefix: string }[] = [];
+async function keyMaterial(
+  deps: ReconcileDeps,
+  resource: CustomResource,
+  keys: readonly { name: string; kind: 'server' | 'client' }[],
+) {
+  const material: { name: string; kind: 'server' | 'client'; hash: Buffer; prefix: string }[] = [];
   const conflicts: string[] = [];
-  for (const name of names) {
+  for (const { name, kind } of keys) {
     try {
       // A Secret written by an earlier attempt whose transaction failed is reused, so no key is ever lost.
       const existing = await deps.secrets.read(resource, name);
       if (existing) {
-        material.push({ name, hash: hashApiKey(existing), prefix: keyPrefix(existing) });
+        material.push({ name, kind, hash: hashApiKey(existing), prefix: keyPrefix(existing) });
         continue;
       }
       const fresh = generateApiKey();
       await deps.secrets.create(resource, name, fresh.key);
-      material.push({ name, hash: fresh.hash, prefix: fresh.prefix });
+      material.push({ name, kind, hash: fresh.hash, prefix: fresh.prefix });
     } catch (error) {
       if (!(error instanceof SecretNotOursError)) throw error;
       conflicts.push(apiKeySecretName(resource.metadata.name, name));
@@ -94,8 +98,8 @@ export async function reconcileEnvironment(
   );
 
   for (const key of result.revoked) await deps.secrets.delete(resource, key.name);
-  const keysChanged = result.added > 0 || result.revoked.length > 0;
-  if (keysChanged || result.environment.created)
+  const keysChanged = result.added > 0 || result.revoked.length > 0 || result.rekinded > 0;
+  if (keysChanged || result.environment.created || result.environment.settingsChanged)
     await deps.publisher.publish([
       {
         tenantId: result.tenantId,
@@ -123,18 +127,25 @@ async function syncKeys(
   spec: EnvironmentSpec,
 ) {
   const { namespace, name, uid } = resource.metadata;
-  const wanted = spec.apiKeys.map((key) => key.name);
+  const corsAllowedOrigins = spec.cors?.allowedOrigins ?? [];
   const first = await operatorStore.inTenant(namespace, async (store) => {
     const environment = await store.upsertEnvironment({
       key: name,
       displayName: spec.displayName ?? name,
       isDefault: spec.default,
+      corsAllowedOrigins,
       sourceUid: uid,
     });
     if (environment.created) await auditOf(store, resource)('create', null, spec);
+    else if (environment.settingsChanged)
+      await auditOf(store, resource)(
+        'update-cors',
+        { allowedOrigins: environment.previousOrigins },
+        { allowedOrigins: corsAllowedOrigins },
+      );
     return { tenantId: store.tenantId, environment, keys: await store.apiKeys(environment.id) };
   });
-  const plan = planApiKeys(wanted, first.keys);
+  const plan = planApiKeys(spec.apiKeys, first.keys);
   // Kubernetes between the two transactions: each new key's Secret exists before its hash is stored.
   const { material, conflicts } = await keyMaterial(deps, resource, plan.create);
   const revoked: StoredApiKey[] = first.keys.filter((key) => plan.revoke.includes(key.id));
@@ -143,11 +154,19 @@ async function syncKeys(
     for (const key of material)
       await store.insertApiKey({ environmentId: first.environment.id, ...key, sourceUid: uid });
     await store.revokeApiKeys(plan.revoke);
-    for (const key of material) await audit('create-api-key', null, { apiKey: key.name, prefix: key.prefix });
+    for (const { key, kind } of plan.rekind) await store.setApiKeyKind(key.id, kind);
+    for (const key of material)
+      await audit('create-api-key', null, { apiKey: key.name, prefix: key.prefix, kind: key.kind });
+    for (const { key, kind } of plan.rekind)
+      await audit(
+        'change-api-key-kind',
+        { apiKey: key.name, prefix: key.prefix, kind: key.kind },
+        { apiKey: key.name, prefix: key.prefix, kind },
+      );
     for (const key of revoked) await audit('revoke-api-key', { apiKey: key.name, prefix: key.prefix }, null);
     return store.apiKeys(first.environment.id);
   });
-  return { ...first, keys, revoked, added: material.length, conflicts };
+  return { ...first, keys, revoked, added: material.length, rekinded: plan.rekind.length, conflicts };
 }
 
 /** Deletion: revoke every key, deactivate the environment, delete our Secrets, then let the resource go. */

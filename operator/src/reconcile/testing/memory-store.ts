@@ -14,13 +14,21 @@ interface FlagRow extends StoredFlag {
 }
 
 interface Rows {
-  environments: { id: string; tenantId: string; key: string; active: boolean; revision: number }[];
+  environments: {
+    id: string;
+    tenantId: string;
+    key: string;
+    active: boolean;
+    revision: number;
+    origins: readonly string[];
+  }[];
   flags: FlagRow[];
   apiKeys: {
     id: string;
     environmentId: string;
     name: string;
     prefix: string;
+    kind: 'server' | 'client';
     createdAt: string;
     active: boolean;
   }[];
@@ -98,18 +106,35 @@ export class MemoryStore implements OperatorStore {
         rows()
           .environments.filter((environment) => environment.tenantId === tenantId && environment.active)
           .map(({ id, key }) => ({ id, key })),
-      upsertEnvironment: async ({ key }) => {
+      upsertEnvironment: async ({ key, corsAllowedOrigins }) => {
         const found = rows().environments.find(
           (environment) => environment.tenantId === tenantId && environment.key === key,
         );
         if (found) {
           const created = !found.active;
+          const previousOrigins = [...found.origins];
+          const settingsChanged = previousOrigins.join() !== corsAllowedOrigins.join();
           found.active = true;
-          return { id: found.id, revision: found.revision, created };
+          found.origins = corsAllowedOrigins;
+          if (settingsChanged) found.revision++;
+          return { id: found.id, revision: found.revision, created, settingsChanged, previousOrigins };
         }
-        const row = { id: this.nextId('environment'), tenantId, key, active: true, revision: 1 };
+        const row = {
+          id: this.nextId('environment'),
+          tenantId,
+          key,
+          active: true,
+          revision: 1,
+          origins: corsAllowedOrigins,
+        };
         rows().environments.push(row);
-        return { id: row.id, revision: row.revision, created: true };
+        return {
+          id: row.id,
+          revision: row.revision,
+          created: true,
+          settingsChanged: corsAllowedOrigins.length > 0,
+          previousOrigins: [],
+        };
       },
       deactivateEnvironment: async (key) => {
         const found = rows().environments.find(
@@ -196,16 +221,20 @@ export class MemoryStore implements OperatorStore {
       apiKeys: async (environmentId) =>
         rows()
           .apiKeys.filter((key) => key.environmentId === environmentId && key.active)
-          .map(({ id, name, prefix, createdAt }) => ({ id, name, prefix, createdAt })),
-      insertApiKey: async ({ environmentId, name, prefix }) => {
+          .map(({ id, name, prefix, kind, createdAt }) => ({ id, name, prefix, kind, createdAt })),
+      insertApiKey: async ({ environmentId, name, prefix, kind }) => {
         rows().apiKeys.push({
           id: this.nextId('key'),
           environmentId,
           name,
           prefix,
+          kind,
           createdAt: new Date().toISOString(),
           active: true,
         });
+      },
+      setApiKeyKind: async (id, kind) => {
+        for (const key of rows().apiKeys) if (key.id === id && key.active) key.kind = kind;
       },
       revokeApiKeys: async (ids) => {
         for (const key of rows().apiKeys) if (ids.includes(key.id)) key.active = false;

@@ -1,0 +1,55 @@
+-- Up Migration
+
+-- Browser clients: an API key has a kind (a client key may be shipped in a web page and sees only flags
+-- marked clientSide), and an environment lists the web origins allowed to call the evaluation routes. The
+-- evaluator reads both: the kind with the key ring, the origins with each snapshot.
+
+ALTER TABLE api_keys ADD COLUMN kind text NOT NULL DEFAULT 'server' CHECK (kind IN ('server', 'client'));
+ALTER TABLE environments ADD COLUMN cors_allowed_origins text[] NOT NULL DEFAULT '{}';
+
+DROP FUNCTION xc_find_api_key(bytea), xc_active_api_keys();
+
+CREATE FUNCTION xc_active_api_keys()
+RETURNS TABLE (key_hash bytea, api_key_id uuid, tenant_id uuid, environment_id uuid, kind text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT k.key_hash, k.id, k.tenant_id, k.environment_id, k.kind
+  FROM api_keys k
+  JOIN environments e ON e.id = k.environment_id
+  JOIN tenants t ON t.id = k.tenant_id
+  WHERE k.is_active AND e.is_active AND t.is_active
+$$;
+
+CREATE FUNCTION xc_find_api_key(p_hash bytea)
+RETURNS TABLE (key_hash bytea, api_key_id uuid, tenant_id uuid, environment_id uuid, kind text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT a.* FROM xc_active_api_keys() a WHERE a.key_hash = p_hash
+$$;
+
+REVOKE EXECUTE ON FUNCTION xc_active_api_keys(), xc_find_api_key(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xc_active_api_keys(), xc_find_api_key(bytea) TO xc_evaluator, xc_operator;
+
+-- Down Migration
+
+DROP FUNCTION xc_find_api_key(bytea), xc_active_api_keys();
+
+CREATE FUNCTION xc_active_api_keys()
+RETURNS TABLE (key_hash bytea, api_key_id uuid, tenant_id uuid, environment_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT k.key_hash, k.id, k.tenant_id, k.environment_id
+  FROM api_keys k
+  JOIN environments e ON e.id = k.environment_id
+  JOIN tenants t ON t.id = k.tenant_id
+  WHERE k.is_active AND e.is_active AND t.is_active
+$$;
+
+CREATE FUNCTION xc_find_api_key(p_hash bytea)
+RETURNS TABLE (key_hash bytea, api_key_id uuid, tenant_id uuid, environment_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT a.* FROM xc_active_api_keys() a WHERE a.key_hash = p_hash
+$$;
+
+REVOKE EXECUTE ON FUNCTION xc_active_api_keys(), xc_find_api_key(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION xc_active_api_keys(), xc_find_api_key(bytea) TO xc_evaluator, xc_operator;
+
+ALTER TABLE environments DROP COLUMN cors_allowed_origins;
+ALTER TABLE api_keys DROP COLUMN kind;

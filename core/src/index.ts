@@ -128,3 +128,4 @@ export {
   type PatchEnvironmentBody,
 } from './management/environment-body.ts';
 export { withSchemaDefaults } from './management/spec-defaults.ts';
+export { OFREP_STREAM_PATH } from './contracts/streams.ts';

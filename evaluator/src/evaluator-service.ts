@@ -128,7 +128,11 @@ export async function startEvaluator(
       removed: (environmentId) => hub.closeEnvironment(environmentId),
     },
   });
-  observeServing(metrics, { snapshots: () => snapshots.all(), heavyWorkPending: () => scheduler.pending });
+  observeServing(metrics, {
+    snapshots: () => snapshots.all(),
+    heavyWorkPending: () => scheduler.pending,
+    streamsOpen: () => hub.open,
+  });
   const keys = new ApiKeyRing(
     {
       listActive: () => withClient(pool, listActiveApiKeys),

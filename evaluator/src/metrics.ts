@@ -98,7 +98,11 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** Gauges read from the snapshots and the scheduler at scrape time. */
 export function observeServing(
   metrics: Metrics,
-  source: { snapshots: () => Iterable<Snapshot>; heavyWorkPending: () => number },
+  source: {
+    snapshots: () => Iterable<Snapshot>;
+    heavyWorkPending: () => number;
+    streamsOpen: () => number;
+  },
 ): void {
   const registers = [metrics.registry];
   new Gauge({
@@ -117,6 +121,14 @@ export function observeServing(
       let oldest = Date.now();
       for (const snapshot of source.snapshots()) oldest = Math.min(oldest, snapshot.builtAt);
       this.set((Date.now() - oldest) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'xc_event_streams_open',
+    help: 'Event streams (OFREP and config) this replica holds open.',
+    registers,
+    collect() {
+      this.set(source.streamsOpen());
     },
   });
   new Gauge({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -99,6 +100,8 @@ export async function startLocalStack(
         METRICS_PORT: String(config.METRICS_PORT),
         LOG_LEVEL: config.LOG_LEVEL,
         REPLICA_ID: 'local',
+        // One evaluator: stream URLs need open on no other replica.
+        STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
       }),
       log.child({ component: 'evaluator' }),
       shared,

@@ -1,4 +1,5 @@
 import { pino, stdSerializers, type Logger } from 'pino';
+import { OFREP_STREAM_PATH } from '../../core/src/contracts/streams.ts';
 import { API_KEY_PREFIX } from '../../db/src/api-key-material.ts';
 
 const REDACT = [
@@ -10,15 +11,21 @@ const REDACT = [
 
 const masked = (value: unknown) => String(value).includes(API_KEY_PREFIX);
 
+/** A URL as a log line may hold it: a stream's token and a query string holding a key are masked. */
+function loggedUrl(url: string): string {
+  if (url.startsWith(OFREP_STREAM_PATH)) return `${OFREP_STREAM_PATH}[redacted]`;
+  return url.includes(API_KEY_PREFIX) ? `${url.split('?')[0]}?[redacted]` : url;
+}
+
 /**
  * What a request log line holds: enough to debug a client. Besides the REDACT paths, any header carrying
  * something shaped like a key is masked (a client may send its key in the wrong header), and so is a query
- * string holding one.
+ * string holding one, and a stream URL's token.
  */
 function requestFields({ method, url, headers }: { method: string; url: string; headers: unknown }) {
   return {
     method,
-    url: url.includes(API_KEY_PREFIX) ? `${url.split('?')[0]}?[redacted]` : url,
+    url: loggedUrl(url),
     headers: Object.fromEntries(
       Object.entries((headers ?? {}) as Record<string, unknown>).map(([name, value]) => [
         name,

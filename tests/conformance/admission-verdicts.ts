@@ -23,6 +23,12 @@ const keys = (count: number) => `[${Array.from({ length: count }, (_, i) => `{ n
 export const VERDICTS: readonly VerdictCase[] = [
   // FeatureFlag: admitted
   { name: 'an empty spec (a boolean flag, off)', manifest: flag('{}') },
+  { name: 'a flag available to client keys', manifest: flag('{ clientSide: true }') },
+  {
+    name: 'clientSide that is not a boolean',
+    manifest: flag('{ clientSide: "yes" }'),
+    refused: 'spec.clientSide',
+  },
   {
     name: 'the shape the examples use',
     manifest: flag(
@@ -270,6 +276,27 @@ export const VERDICTS: readonly VerdictCase[] = [
     refused: 'spec.apiKeys',
   },
   { name: '65 keys', manifest: environment(`{ apiKeys: ${keys(65)} }`), refused: 'spec.apiKeys' },
+  {
+    name: 'a client key and a server key with CORS origins',
+    manifest: environment(
+      '{ apiKeys: [{ name: web, kind: client }, { name: api, kind: server }], cors: { allowedOrigins: ["https://shop.example.com", "http://localhost:3000", "http://[::1]:8080", "*"] } }',
+    ),
+  },
+  {
+    name: 'a key of an unknown kind',
+    manifest: environment('{ apiKeys: [{ name: web, kind: browser }] }'),
+    refused: 'spec.apiKeys[0].kind',
+  },
+  {
+    name: 'an origin with a path',
+    manifest: environment('{ cors: { allowedOrigins: ["https://shop.example.com/"] } }'),
+    refused: 'spec.cors.allowedOrigins[0]',
+  },
+  {
+    name: 'an origin without a scheme',
+    manifest: environment('{ cors: { allowedOrigins: ["shop.example.com"] } }'),
+    refused: 'spec.cors.allowedOrigins[0]',
+  },
   {
     name: 'a display name over 256 characters',
     manifest: environment(`{ displayName: ${'n'.repeat(257)} }`),

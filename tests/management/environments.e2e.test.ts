@@ -105,6 +105,45 @@ describe('environments through the management API', () => {
     ).toBe(true);
   });
 
+  it('issues client keys and sets CORS origins, keeping the other keys as they are', async () => {
+    const created = await api('POST', '/api/v1/environments', {
+      key: 'web',
+      api_keys: ['backend', { name: 'browser', kind: 'client' }],
+      cors_allowed_origins: ['https://shop.example.com'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      cors_allowed_origins: ['https://shop.example.com'],
+      api_keys: [
+        { name: 'backend', kind: 'server' },
+        { name: 'browser', kind: 'client' },
+      ],
+    });
+    const refused = await api('PATCH', '/api/v1/environments/web', {
+      cors_allowed_origins: ['shop.example.com'],
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ errors: [{ field: 'spec.cors.allowedOrigins[0]' }] });
+    const changed = await api('PATCH', '/api/v1/environments/web', {
+      cors_allowed_origins: null,
+      api_keys_add: [{ name: 'backend', kind: 'client' }],
+    });
+    expect(changed.status).toBe(200);
+    expect((changed.body as unknown as IssuedKeys).issued_keys).toEqual([]);
+    const resource = await kubectlJson<{ spec: Record<string, unknown> }>([
+      'get',
+      'environment',
+      'web',
+      '-n',
+      stack.namespace,
+    ]);
+    expect(resource.spec.cors).toBeUndefined();
+    expect(resource.spec.apiKeys).toEqual([
+      { name: 'backend', kind: 'client' },
+      { name: 'browser', kind: 'client' },
+    ]);
+  });
+
   it('documents every route in the OpenAPI document at /docs/json', async () => {
     const response = await fetch(`${stack.operators[0]!.url}/docs/json`);
     const document = (await response.json()) as {

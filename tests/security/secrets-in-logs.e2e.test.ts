@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { E2EStack, environmentManifest, flagManifest } from '../e2e/e2e-stack.ts';
+import { EventStreamReader } from '../support/event-stream.ts';
+import { eventually } from '../support/eventually.ts';
 import { rawRequest } from '../support/raw-http.ts';
 
 // API keys never reach a log: the operator and two evaluators run as processes at debug level while keys are
@@ -74,6 +76,65 @@ describe('API keys in logs', () => {
     expect(output).toContain('"authorization":"[redacted]"');
     expect(output).toContain('"x-not-a-key"');
     for (const key of keys) expect(output.includes(key)).toBe(false);
+    expect(output.match(KEY_PATTERN)).toBeNull();
+  }, 60_000);
+
+  it("never log an event stream's URL: its token grants the stream", async () => {
+    const page = 'https://shop.example.com';
+    await stack.apply(`
+apiVersion: flags.exclusive-change.io/v1alpha1
+kind: Environment
+metadata: { name: web }
+spec:
+  apiKeys: [{ name: browser, kind: client }, { name: backend }]
+  cors: { allowedOrigins: ["${page}"] }
+`);
+    await stack.apply(`
+apiVersion: flags.exclusive-change.io/v1alpha1
+kind: FeatureFlag
+metadata: { name: streamed }
+spec:
+  clientSide: true
+  environments: { web: { rollout: { percentage: 10 } } }
+`);
+    const clientKey = await stack.apiKey('web', 'browser');
+    const serverKey = await stack.apiKey('web', 'backend');
+    const before = stack.evaluators.map((handle) => handle.output().length);
+    const tokens: string[] = [];
+    for (const evaluator of stack.evaluators) {
+      const bulk = await eventually(
+        () =>
+          fetch(`${evaluator.url}/ofrep/v1/evaluate/flags`, {
+            method: 'POST',
+            headers: { 'x-api-key': clientKey, origin: page, 'content-type': 'application/json' },
+            body: '{}',
+          }),
+        (response) => response.status === 200,
+      );
+      const { eventStreams } = (await bulk.json()) as {
+        eventStreams: { endpoint: { requestUri: string } }[];
+      };
+      const path = eventStreams[0]!.endpoint.requestUri;
+      tokens.push(path.split('/').pop()!);
+      const streams = [
+        await EventStreamReader.open(evaluator.url + path, { origin: page }),
+        await EventStreamReader.open(evaluator.url + path, { 'last-event-id': '0' }),
+        await EventStreamReader.open(`${evaluator.url}/api/v1/flags/config`, { 'x-api-key': serverKey }),
+        await EventStreamReader.open(`${evaluator.url}/api/v1/flags/config`, { 'x-api-key': clientKey }),
+        await EventStreamReader.open(`${evaluator.url + path}x`, {}), // forged
+        await EventStreamReader.open(evaluator.url + path, { origin: 'https://evil.example' }),
+      ];
+      expect(streams.map((stream) => stream.status)).toEqual([200, 200, 200, 403, 401, 403]);
+      await streams[1]!.next();
+      for (const stream of streams) stream.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const output = withBuffersDecoded(
+      stack.evaluators.map((handle, index) => handle.output().slice(before[index])).join('\n'),
+    );
+    // the stream requests are really logged, their URLs masked
+    expect(output).toContain('/ofrep/v1/streams/[redacted]');
+    for (const secret of [...tokens, clientKey, serverKey]) expect(output.includes(secret)).toBe(false);
     expect(output.match(KEY_PATTERN)).toBeNull();
   }, 60_000);
 

@@ -16,9 +16,9 @@ export type ApiKeyKind = (typeof API_KEY_KINDS)[number];
 
 const apiKeyKindSchema = z
   .enum(API_KEY_KINDS, { error: 'must be "server" or "client"' })
-  .default('server')
+  .optional()
   .describe(
-    'server: evaluates every flag and reads /api/v1/flags/config. client: safe to ship in a web page or an app: ' +
+    'server (the default): evaluates every flag and reads /api/v1/flags/config. client: safe to ship in a web page or an app: ' +
       'evaluates only flags with spec.clientSide, over OFREP and the seed evaluate routes, nothing else.',
   );
 
@@ -39,7 +39,6 @@ const corsSchema = z
     allowedOrigins: z
       .array(originSchema)
       .max(100)
-      .default([])
       .describe(
         'Origins whose pages may call the evaluation routes with this environment\'s keys. "*" admits any ' +
           'origin, for client keys only; a server key is admitted only from an origin listed exactly.',

@@ -83,7 +83,7 @@ describe('validateEnvironmentSpec', () => {
   it('accepts keys and fills defaults', () => {
     expect(validateEnvironmentSpec({ apiKeys: [{ name: 'checkout-service' }] })).toEqual({
       ok: true,
-      value: { default: false, apiKeys: [{ name: 'checkout-service', kind: 'server' }] },
+      value: { default: false, apiKeys: [{ name: 'checkout-service' }] },
     });
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OFREP_STREAM_PATH } from '../../../core/src/index.ts';
 import type { ApiKeyRing, Identity } from '../auth/api-key-ring.ts';
 import { originAdmitted, type CorsPolicy } from '../http/cors.ts';
 import { configEtag } from '../http/etag.ts';
@@ -20,7 +21,6 @@ export interface EventStreamDeps {
   baseUrl?: string;
 }
 
-export const OFREP_STREAM_PATH = '/ofrep/v1/streams/';
 /** How long a client refused for the stream limits waits before it asks again. */
 const FULL_RETRY_AFTER_SECONDS = 5;
 

@@ -54,8 +54,9 @@ export class StreamTokens {
     const dot = token.indexOf('.');
     if (dot <= 0 || token.length > 512) return null;
     const payload = token.slice(0, dot);
-    const presented = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.#mac(payload), 'base64url');
+    // The MAC's text, compared whole: decoding would ignore trailing characters that change the URL.
+    const presented = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.#mac(payload));
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return null;
     const [apiKeyId, environmentId, revision, expiresAt] = Buffer.from(payload, 'base64url')
       .toString()

@@ -47,6 +47,47 @@ describe('reconcileEnvironment', () => {
     ]);
   });
 
+  it('makes a key a client key without a new secret, audits it and tells the evaluators', async () => {
+    cluster.add('environments', 'production', { apiKeys: [{ name: 'web' }] });
+    await reconcileEnvironment(deps, 'team-a', 'production');
+    const secret = cluster.secrets.get('production-web-api-key');
+    respec({ apiKeys: [{ name: 'web', kind: 'client' }] });
+    cluster.published.length = 0;
+    await reconcileEnvironment(deps, 'team-a', 'production');
+    expect(cluster.secrets.get('production-web-api-key')).toBe(secret);
+    expect(store.rows.apiKeys.map((key) => [key.name, key.kind, key.active])).toEqual([
+      ['web', 'client', true],
+    ]);
+    expect(store.rows.audit.at(-1)).toMatchObject({
+      action: 'change-api-key-kind',
+      before: { apiKey: 'web', kind: 'server' },
+      after: { apiKey: 'web', kind: 'client' },
+    });
+    expect(cluster.published).toEqual([expect.objectContaining({ keysChanged: true })]);
+  });
+
+  it('stores changed CORS origins as a new revision with an audit row, and announces it', async () => {
+    cluster.add('environments', 'production', { apiKeys: [{ name: 'web' }] });
+    await reconcileEnvironment(deps, 'team-a', 'production');
+    const revision = store.rows.environments[0]!.revision;
+    respec({ apiKeys: [{ name: 'web' }], cors: { allowedOrigins: ['https://shop.example.com'] } });
+    cluster.published.length = 0;
+    await reconcileEnvironment(deps, 'team-a', 'production');
+    expect(store.rows.environments[0]).toMatchObject({
+      revision: revision + 1,
+      origins: ['https://shop.example.com'],
+    });
+    expect(store.rows.audit.at(-1)).toMatchObject({
+      action: 'update-cors',
+      before: { allowedOrigins: [] },
+      after: { allowedOrigins: ['https://shop.example.com'] },
+    });
+    expect(cluster.published).toEqual([expect.objectContaining({ revision: revision + 1 })]);
+    cluster.published.length = 0;
+    await reconcileEnvironment(deps, 'team-a', 'production'); // nothing changed: nothing announced
+    expect(cluster.published).toEqual([]);
+  });
+
   it('revokes a removed key: its row inactive, its Secret deleted, an audit row; nothing else re-issued', async () => {
     cluster.add('environments', 'production', { apiKeys: [{ name: 'service' }, { name: 'web' }] });
     await reconcileEnvironment(deps, 'team-a', 'production');

@@ -145,7 +145,10 @@ async function syncKeys(
       );
     return { tenantId: store.tenantId, environment, keys: await store.apiKeys(environment.id) };
   });
-  const plan = planApiKeys(spec.apiKeys, first.keys);
+  const plan = planApiKeys(
+    spec.apiKeys.map((key) => ({ name: key.name, kind: key.kind ?? 'server' })),
+    first.keys,
+  );
   // Kubernetes between the two transactions: each new key's Secret exists before its hash is stored.
   const { material, conflicts } = await keyMaterial(deps, resource, plan.create);
   const revoked: StoredApiKey[] = first.keys.filter((key) => plan.revoke.includes(key.id));

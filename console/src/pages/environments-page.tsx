@@ -35,11 +35,16 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
         {environment.is_default ? ' (default)' : ''}
       </h2>
       {owner && <p role="note">Managed by {owner}: its keys are changed there.</p>}
+      <p>
+        Web pages allowed to evaluate flags:{' '}
+        {environment.cors_allowed_origins.length > 0 ? environment.cors_allowed_origins.join(', ') : 'none'}
+      </p>
       <table>
         <caption>API keys of {environment.name}</caption>
         <thead>
           <tr>
             <th scope="col">Name</th>
+            <th scope="col">Kind</th>
             <th scope="col">Prefix</th>
             <th scope="col">Created</th>
             {editable && <th scope="col">Revoke</th>}
@@ -49,6 +54,7 @@ function EnvironmentKeys({ tenant, environment, reload }: Props) {
           {environment.api_keys.map((key) => (
             <tr key={key.name} data-key={key.name}>
               <td>{key.name}</td>
+              <td>{key.kind === 'client' ? 'client (web pages, apps)' : 'server'}</td>
               <td>
                 <code>{key.prefix ?? 'not issued yet'}</code>
               </td>

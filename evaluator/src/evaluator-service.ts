@@ -103,9 +103,10 @@ export async function startEvaluator(
     log.warn(
       'STREAM_TOKEN_SECRET is not set: stream URLs open only on this replica (clients of another fetch again first)',
     );
+  const cache = redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log);
   const snapshots = new SnapshotRegistry({
     source: new PostgresSnapshotSource(pool),
-    cache: redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log),
+    cache,
     log,
     build: (data, previous) =>
       scheduler.run(
@@ -146,6 +147,7 @@ export async function startEvaluator(
 
   const reloadKeys = async () => {
     await keys.reload();
+    void cache?.rememberKeys(keys.entries());
     // A stream lives as long as the key it was opened with: revoked, moved or made another kind, it closes.
     hub.closeInvalid((opened) => {
       const now = keys.byId(opened.apiKeyId);
@@ -200,9 +202,21 @@ export async function startEvaluator(
     await Promise.all([reloadKeys(), snapshots.refreshAll()]);
     ready = true;
   };
-  await refresh().catch((error: unknown) =>
-    log.warn({ err: error }, 'initial load failed; retrying with the revision poll'),
-  );
+  // Started while Postgres is down (a node drained during a database failover): the last good keys and
+  // snapshots other replicas left in Redis, until the revision poll reaches Postgres again.
+  const restoreLastGood = async (): Promise<boolean> => {
+    const lastKeys = await cache?.lastKeys();
+    if (!lastKeys) return false;
+    keys.restore(lastKeys);
+    const served = await snapshots.restoreFromCache();
+    if (served > 0)
+      log.warn({ environments: served }, 'Postgres unavailable: serving the last good state from Redis');
+    return served > 0;
+  };
+  await refresh().catch(async (error: unknown) => {
+    log.warn({ err: error }, 'initial load failed; retrying with the revision poll');
+    if (await restoreLastGood()) ready = true;
+  });
   const poll = setInterval(
     () =>
       void refresh().catch((error: unknown) =>

@@ -8,11 +8,22 @@ import { z } from 'zod';
 export const INVALIDATE_CHANNEL = 'xc:invalidate';
 
 /**
- * Hash: one environment's whole snapshot, cached for SNAPSHOT_TTL_SECONDS: field `revision` (the environment
+ * Hash: one environment's whole snapshot, the newest any replica built: field `revision` (the environment
  * revision) and field `data` (its flags as JSON), so a reader learns whether it is new enough before it reads it.
+ * It is the last good state a replica starting while Postgres is down serves from: every replica serving the
+ * environment keeps it alive (its served-revision heartbeat), and it expires SNAPSHOT_TTL_SECONDS after the
+ * last of them stopped serving it.
  */
 export const snapshotKey = (environmentId: string): string => `xc:snapshot:${environmentId}`;
-export const SNAPSHOT_TTL_SECONDS = 30;
+export const SNAPSHOT_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Hash: the active environments as replicas last read them from Postgres (field = environment id, value =
+ * `{tenantId, revision}` JSON); string: the active API keys (ApiKeyIdentity[] with each SHA-256 as hex: what Postgres holds, never a key). With
+ * the snapshots they are what a replica needs to serve without Postgres. Same lifetime as the snapshots.
+ */
+export const LAST_GOOD_ENVIRONMENTS_KEY = 'xc:last-good:environments';
+export const LAST_GOOD_KEY_RING_KEY = 'xc:last-good:key-ring';
 
 /** Hash: field = evaluator replica id, value = ServedRevision JSON; the operator reads it to report Propagated. */
 export const servedKey = (environmentId: string): string => `xc:served:${environmentId}`;

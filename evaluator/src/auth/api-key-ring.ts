@@ -51,12 +51,21 @@ export class ApiKeyRing {
 
   /** Replaces the whole ring with the active keys in Postgres (start-up, the revision poll, a keysChanged message). */
   async reload(): Promise<void> {
-    const keys = await this.#source.listActive();
+    this.restore(await this.#source.listActive());
+  }
+
+  /** Replaces the whole ring with `keys` (Postgres's, or the last good ring Redis kept while Postgres is down). */
+  restore(keys: readonly ApiKeyIdentity[]): void {
     const identities = keys.map((key) => Object.freeze(key));
     this.#byHash = new Map(identities.map((key) => [key.keyHash.toString('hex'), key]));
     this.#byId = new Map(identities.map((key) => [key.apiKeyId, key]));
     this.#unknown.clear();
     this.#version++;
+  }
+
+  /** Every key in the ring, as Postgres last listed them (and as the unknown-key look-ups added since). */
+  entries(): Identity[] {
+    return [...this.#byHash.values()];
   }
 
   /** The active key with this id (an event stream's URL names its key by id, never by its secret). */

@@ -1,7 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { SERVED_TTL_SECONDS, servedKey, SNAPSHOT_TTL_SECONDS, snapshotKey } from '../../../core/src/index.ts';
+import {
+  LAST_GOOD_ENVIRONMENTS_KEY,
+  LAST_GOOD_KEY_RING_KEY,
+  SERVED_TTL_SECONDS,
+  servedKey,
+  SNAPSHOT_TTL_SECONDS,
+  snapshotKey,
+} from '../../../core/src/index.ts';
+import type { ApiKeyIdentity, EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
 import type { SnapshotCache } from './snapshot-registry.ts';
 import type { SnapshotData } from './snapshot.ts';
 
@@ -12,6 +20,25 @@ const cachedSnapshotSchema = z.object({
   corsAllowedOrigins: z.array(z.string()).default([]),
   flags: z.array(z.object({ key: z.string(), revision: z.number().int(), config: z.string() })),
 });
+
+const rememberedEnvironment = z.object({ tenantId: z.string(), revision: z.number().int().nonnegative() });
+const keyRingSchema = z.array(
+  z.object({
+    keyHash: z.string().regex(/^[0-9a-f]{64}$/),
+    apiKeyId: z.string(),
+    tenantId: z.string(),
+    environmentId: z.string(),
+    kind: z.enum(['server', 'client']),
+  }),
+);
+
+/** Replaces the cached snapshot only with a newer one: replicas racing after a change never go backwards. */
+const WRITE_IF_NEWER = `
+if tonumber(redis.call('HGET', KEYS[1], 'revision') or '-1') < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'data', ARGV[2])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
 
 const READ_IF_NEW_ENOUGH = `
 if tonumber(redis.call('HGET', KEYS[1], 'revision') or '-1') >= tonumber(ARGV[1]) then
@@ -54,14 +81,80 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async set(data: SnapshotData): Promise<void> {
     try {
-      const key = snapshotKey(data.environmentId);
-      await this.#redis
-        .multi()
-        .hset(key, 'revision', String(data.revision), 'data', JSON.stringify(data))
-        .expire(key, SNAPSHOT_TTL_SECONDS)
-        .exec();
+      await this.#redis.eval(
+        WRITE_IF_NEWER,
+        1,
+        snapshotKey(data.environmentId),
+        String(data.revision),
+        JSON.stringify(data),
+        String(SNAPSHOT_TTL_SECONDS),
+      );
     } catch (error) {
       this.#log.debug({ err: error, environmentId: data.environmentId }, 'snapshot cache write failed');
+    }
+  }
+
+  async forget(environmentId: string): Promise<void> {
+    await this.#redis.del(snapshotKey(environmentId)).catch(() => undefined);
+  }
+
+  async rememberEnvironments(environments: readonly EnvironmentRevision[], whole = false): Promise<void> {
+    try {
+      const entries = environments.flatMap((environment) => [
+        environment.environmentId,
+        JSON.stringify({ tenantId: environment.tenantId, revision: environment.revision }),
+      ]);
+      const transaction = this.#redis.multi();
+      if (whole) transaction.del(LAST_GOOD_ENVIRONMENTS_KEY);
+      if (entries.length > 0) transaction.hset(LAST_GOOD_ENVIRONMENTS_KEY, ...entries);
+      await transaction.expire(LAST_GOOD_ENVIRONMENTS_KEY, SNAPSHOT_TTL_SECONDS).exec();
+    } catch (error) {
+      this.#log.debug({ err: error }, 'environment list not remembered');
+    }
+  }
+
+  async lastEnvironments(): Promise<EnvironmentRevision[] | null> {
+    try {
+      const entries = Object.entries(await this.#redis.hgetall(LAST_GOOD_ENVIRONMENTS_KEY));
+      return entries.flatMap(([environmentId, raw]) => {
+        const parsed = rememberedEnvironment.safeParse(JSON.parse(raw));
+        return parsed.success ? [{ environmentId, ...parsed.data }] : [];
+      });
+    } catch (error) {
+      this.#log.debug({ err: error }, 'environment list not read');
+      return null;
+    }
+  }
+
+  async rememberKeys(keys: readonly ApiKeyIdentity[]): Promise<void> {
+    await this.#setLastGood(
+      LAST_GOOD_KEY_RING_KEY,
+      keys.map((key) => ({ ...key, keyHash: key.keyHash.toString('hex') })),
+    );
+  }
+
+  async lastKeys(): Promise<ApiKeyIdentity[] | null> {
+    const keys = await this.#getLastGood(LAST_GOOD_KEY_RING_KEY, keyRingSchema);
+    return keys && keys.map((key) => ({ ...key, keyHash: Buffer.from(key.keyHash, 'hex') }));
+  }
+
+  async #setLastGood(key: string, value: unknown): Promise<void> {
+    try {
+      await this.#redis.set(key, JSON.stringify(value), 'EX', SNAPSHOT_TTL_SECONDS);
+    } catch (error) {
+      this.#log.debug({ err: error, key }, 'last good state not written');
+    }
+  }
+
+  async #getLastGood<T>(key: string, schema: z.ZodType<T>): Promise<T | null> {
+    try {
+      const raw = await this.#redis.get(key);
+      if (raw === null) return null;
+      const parsed = schema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data : null;
+    } catch (error) {
+      this.#log.debug({ err: error, key }, 'last good state not read');
+      return null;
     }
   }
 
@@ -72,6 +165,8 @@ export class RedisSnapshotCache implements SnapshotCache {
         .multi()
         .hset(key, this.#replicaId, JSON.stringify({ revision, at: Date.now() }))
         .expire(key, SERVED_TTL_SECONDS)
+        // Served here: the last good copy stays for a replica that starts while Postgres is down.
+        .expire(snapshotKey(environmentId), SNAPSHOT_TTL_SECONDS)
         .exec();
     } catch (error) {
       this.#log.debug({ err: error, environmentId }, 'served revision not published');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
-import { isComplete, MissingBaseError, type Snapshot, type SnapshotData } from './snapshot.ts';
+import { dataOf, isComplete, MissingBaseError, type Snapshot, type SnapshotData } from './snapshot.ts';
 
 /** Postgres, the source of truth. */
 export interface SnapshotSource {
@@ -16,8 +16,17 @@ export interface SnapshotSource {
 export interface SnapshotCache {
   /** The cached snapshot when its revision is `minRevision` or newer. */
   get(environmentId: string, minRevision: number): Promise<SnapshotData | null>;
+  /** Keeps `data` unless the cache has a newer revision. */
   set(data: SnapshotData): Promise<void>;
+  /** The environment is gone: its copy too. */
+  forget(environmentId: string): Promise<void>;
   publishServed(environmentId: string, revision: number): Promise<void>;
+  /**
+   * The active environments as Postgres last listed them (all of them, replacing the list, or one that a load
+   * found), for a replica that starts without Postgres.
+   */
+  rememberEnvironments(environments: readonly EnvironmentRevision[], whole?: boolean): Promise<void>;
+  lastEnvironments(): Promise<EnvironmentRevision[] | null>;
 }
 
 export interface RegistryEvents {
@@ -96,9 +105,13 @@ export class SnapshotRegistry {
   /** The safety net: compares every environment's revision with Postgres and loads what changed. */
   async refreshAll(): Promise<void> {
     const environments = await this.#source.listEnvironments();
+    void this.#cache?.rememberEnvironments(environments, true);
     const active = new Set(environments.map((environment) => environment.environmentId));
     for (const environmentId of this.#snapshots.keys()) {
-      if (!active.has(environmentId)) this.#remove(environmentId);
+      if (!active.has(environmentId)) {
+        this.#remove(environmentId);
+        void this.#cache?.forget(environmentId);
+      }
     }
     const results = await Promise.allSettled(
       environments
@@ -113,6 +126,18 @@ export class SnapshotRegistry {
     const failed = results.filter((result) => result.status === 'rejected');
     if (failed.length > 0)
       this.#log.warn({ failed: failed.length }, 'some environments could not be refreshed');
+  }
+
+  /**
+   * Serves the last good state from the cache: every environment Postgres last listed, at the newest revision
+   * the cache holds. For a replica that starts while Postgres is down; resolves how many it serves.
+   */
+  async restoreFromCache(): Promise<number> {
+    const environments = (await this.#cache?.lastEnvironments()) ?? [];
+    const results = await Promise.allSettled(
+      environments.map((environment) => this.ensure(environment.tenantId, environment.environmentId, 0)),
+    );
+    return results.filter((result) => result.status === 'fulfilled' && result.value !== null).length;
   }
 
   /** Re-announces the revision this replica serves for every environment (the served-revision heartbeat). */
@@ -153,6 +178,11 @@ export class SnapshotRegistry {
     this.#log.debug({ environmentId, revision: snapshot.revision, from }, 'snapshot loaded');
     this.#events.loaded?.(snapshot, from);
     void this.#cache?.publishServed(environmentId, snapshot.revision);
+    if (from === 'database') {
+      // A load of only what changed is shared whole once built: the cache always holds the newest state.
+      if (!isComplete(data)) void this.#cache?.set(dataOf(snapshot));
+      void this.#cache?.rememberEnvironments([{ environmentId, tenantId, revision: snapshot.revision }]);
+    }
     return snapshot;
   }
 

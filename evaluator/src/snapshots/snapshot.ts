@@ -47,6 +47,21 @@ export interface SnapshotData {
 export const isComplete = (data: SnapshotData): boolean =>
   data.flags.every((flag) => flag.config !== undefined);
 
+/** A built snapshot as the cache keeps it: every flag with its configuration's text. */
+export function dataOf(snapshot: Snapshot): SnapshotData {
+  return {
+    tenantId: snapshot.tenantId,
+    environmentId: snapshot.environmentId,
+    revision: snapshot.revision,
+    corsAllowedOrigins: [...snapshot.corsAllowedOrigins],
+    flags: [...snapshot.flags].map(([key, flag]) => ({
+      key,
+      revision: snapshot.flagRevisions.get(key)!,
+      config: JSON.stringify(flag.config),
+    })),
+  };
+}
+
 export class MissingBaseError extends Error {
   readonly code = 'XC_ERR_SNAPSHOT_BASE';
 }

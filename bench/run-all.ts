@@ -14,6 +14,7 @@ const BENCHES = [
   'propagation',
   'management',
   'scale',
+  'streams',
 ] as const;
 const results = join(mkdtempSync(join(tmpdir(), 'xc-bench-')), 'results.jsonl');
 for (const bench of BENCHES) {
@@ -48,6 +49,7 @@ const management = get('management');
 const scale = get('scale');
 const rules = get('rules');
 const fairness = get('fairness');
+const streams = get('streams');
 const workload = (name: string) =>
   evaluator.workloads.find((each: Figures) => each.workload.startsWith(name));
 const single = workload('POST /api/v1/evaluate');
@@ -160,6 +162,40 @@ const rows: [string, string, string, string][] = [
     'within 10 %',
     met(scale.ratio >= 0.9),
   ],
+  [
+    `streams: one evaluator holding ${n(streams.streams)} idle OFREP streams, RSS (peak) / one holding none`,
+    `${streams.rss.holding} (${streams.peakRss.holding}) / ${streams.rss.bare} (${streams.peakRss.bare}) MB`,
+    `< ${streams.memoryLimitMb} MiB (the chart's limit)`,
+    met(streams.peakRss.holding < streams.memoryLimitMb),
+  ],
+  [
+    `streams: ${n(streams.streams)} streams opened, ${streams.batch} at a time`,
+    `${(streams.openMs / 1000).toFixed(1)} s`,
+    '',
+    '',
+  ],
+  [
+    `streams: OFREP single throughput with ${n(streams.streams)} streams open vs none`,
+    `${streams.ratio.toFixed(2)} (${n(streams.throughput.holding.rps)} vs ${n(streams.throughput.bare.rps)} req/s)`,
+    '',
+    '',
+  ],
+  [
+    `streams: patch → all ${n(streams.streams)} streams heard refetchEvaluation, p50 / max (first → last stream)`,
+    `${streams.fanout.p50} / ${streams.fanout.max} ms (${streams.fanout.spread} ms)`,
+    '',
+    '',
+  ],
+  [
+    `streams: SIGTERM → all ${n(streams.streams)} streams ended`,
+    `${n(streams.sigterm.ms)} ms`,
+    `< SHUTDOWN_GRACE_MS (${n(streams.sigterm.graceMs)} ms), clean`,
+    met(
+      streams.sigterm.ms < streams.sigterm.graceMs &&
+        streams.sigterm.unclean === 0 &&
+        streams.sigterm.exitCode === 0,
+    ),
+  ],
 ];
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -195,6 +231,7 @@ npm run bench:operator         # ${n(operator.flags)} FeatureFlags through the t
 npm run bench:propagation      # ${propagation.changes} patches, 2 evaluator processes, then Redis killed
 npm run bench:management       # ${management.writes} writes through the management API, 2 evaluator processes
 npm run bench:scale            # ${n(scale.shape.flags)} flags in ${scale.large.environments} environments loaded in one evaluator
+npm run bench:streams          # ${n(streams.streams)} idle OFREP streams on one evaluator: memory, throughput, fan-out, SIGTERM
 \`\`\`
 
 Each bench starts what it needs (Postgres and Redis through \`tests/services/services.sh\`, the control plane through

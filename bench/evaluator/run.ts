@@ -60,7 +60,7 @@ const evaluator = await startNode(
     HOST: '127.0.0.1',
     PORT: String(evaluatorPort),
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_PER_SECOND: '100000000',
     ...overrides,
   },
   `http://127.0.0.1:${evaluatorPort}/readyz`,

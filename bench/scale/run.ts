@@ -40,7 +40,7 @@ async function serve(shape: ScaleShape, name: string) {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_PER_SECOND: '0',
       REPLICA_ID: `scale-${name}`,
       NODE_OPTIONS: nodeOptions,
     },

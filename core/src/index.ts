@@ -71,6 +71,7 @@ export {
 } from './reconcile/flag-decision.ts';
 export {
   planApiKeys,
+  type KeySettings,
   reportEnvironment,
   type EnvironmentOutcome,
   type EnvironmentReport,

@@ -19,6 +19,8 @@ export interface ApiKeyIdentity {
   environmentId: string;
   /** A client key evaluates only flags marked clientSide and never reads the compiled configurations. */
   kind: 'server' | 'client';
+  /** Requests per second across the evaluators; null: the release's default. */
+  rateLimitPerSecond: number | null;
 }
 
 /** One flag of an environment: its configuration's JSON text, unless it is unchanged since the asked revision. */
@@ -56,6 +58,7 @@ type KeyRow = {
   tenant_id: string;
   environment_id: string;
   kind: string;
+  rate_limit_per_second: number | null;
 };
 const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   keyHash: row.key_hash,
@@ -63,8 +66,9 @@ const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   tenantId: row.tenant_id,
   environmentId: row.environment_id,
   kind: row.kind === 'client' ? 'client' : 'server',
+  rateLimitPerSecond: row.rate_limit_per_second,
 });
-const KEY_COLUMNS = 'key_hash, api_key_id, tenant_id, environment_id, kind';
+const KEY_COLUMNS = 'key_hash, api_key_id, tenant_id, environment_id, kind, rate_limit_per_second';
 
 export async function listActiveApiKeys(client: pg.ClientBase): Promise<ApiKeyIdentity[]> {
   const result = await inTransaction(client, (scoped) =>

@@ -115,6 +115,7 @@ describe('postgresOperatorStore', () => {
           environmentId: environment.id,
           name: 'svc',
           kind: 'server',
+          rateLimitPerSecond: null,
           hash: Buffer.alloc(16),
           prefix: 'xc_live_ab',
           sourceUid: 'uid-env',

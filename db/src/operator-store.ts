@@ -6,7 +6,8 @@ import {
   insertApiKey,
   listApiKeys,
   revokeApiKeys,
-  setApiKeyKind,
+  updateApiKey,
+  type ApiKeySettings,
   type StoredApiKey,
 } from './stores/api-keys.ts';
 import {
@@ -45,9 +46,10 @@ export interface TenantStore {
     hash: Buffer;
     prefix: string;
     kind: 'server' | 'client';
+    rateLimitPerSecond: number | null;
     sourceUid: string;
   }): Promise<void>;
-  setApiKeyKind(id: string, kind: 'server' | 'client'): Promise<void>;
+  updateApiKey(id: string, settings: ApiKeySettings): Promise<void>;
   revokeApiKeys(ids: readonly string[]): Promise<void>;
   audit(entry: Omit<AuditEntry, 'tenantId'>): Promise<void>;
 }
@@ -79,7 +81,7 @@ function tenantStore(client: pg.ClientBase, tenantId: string): TenantStore {
     archiveFlag: (input) => archiveFlag(client, { tenantId, ...input }),
     apiKeys: (environmentId) => listApiKeys(client, environmentId),
     insertApiKey: (input) => insertApiKey(client, { tenantId, ...input }),
-    setApiKeyKind: (id, kind) => setApiKeyKind(client, id, kind),
+    updateApiKey: (id, settings) => updateApiKey(client, id, settings),
     revokeApiKeys: (ids) => revokeApiKeys(client, ids),
     audit: (entry) => appendAudit(client, { tenantId, ...entry }),
   };

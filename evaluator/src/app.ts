@@ -42,7 +42,8 @@ export interface AppDeps {
   streams: EventStreamDeps | null;
   options: {
     bodyLimitBytes: number;
-    rateLimitPerMinute: number;
+    /** Requests per second of a key without a limit of its own, all replicas together; 0: none. */
+    rateLimitPerSecond: number;
     docsUi: boolean;
     logRequests?: boolean;
     /** Slow or stalled clients are cut off: the whole request within this, its headers within the other. */
@@ -142,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.options.docsUi) await app.register(swaggerUi, { routePrefix: '/docs' });
   else app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
-  const perMinute = deps.options.rateLimitPerMinute;
+  const defaultPerSecond = deps.options.rateLimitPerSecond;
 
   const refuse = (
     request: FastifyRequest,
@@ -176,9 +177,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             return refuse(request, reply, 403, 'origin-not-allowed', 'Origin not allowed');
           deps.cors.allow(reply, origin);
         }
-        if (perMinute > 0) {
-          const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 60_000);
-          if (current > perMinute) {
+        const perSecond = identity.rateLimitPerSecond ?? defaultPerSecond;
+        if (perSecond > 0) {
+          const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 1000);
+          if (current > perSecond) {
             reply.header('retry-after', Math.ceil(ttl / 1000));
             return refuse(request, reply, 429, 'rate-limited', 'Too many requests for this API key');
           }

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       PORT: 8080,
       REVISION_POLL_INTERVAL_MS: 30_000,
-      RATE_LIMIT_PER_MINUTE: 60_000,
+      RATE_LIMIT_PER_SECOND: 50_000,
       BODY_LIMIT_BYTES: 65_536,
     });
   });
@@ -19,8 +19,8 @@ describe('loadConfig', () => {
     ['a REDIS_URL that is not a URL', { DATABASE_URL: 'postgres://x', REDIS_URL: 'localhost' }, 'REDIS_URL'],
     [
       'a negative rate limit',
-      { DATABASE_URL: 'postgres://x', RATE_LIMIT_PER_MINUTE: '-1' },
-      'RATE_LIMIT_PER_MINUTE',
+      { DATABASE_URL: 'postgres://x', RATE_LIMIT_PER_SECOND: '-1' },
+      'RATE_LIMIT_PER_SECOND',
     ],
   ])('refuses %s, naming the variable', (_name, env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -29,5 +29,17 @@ describe('loadConfig', () => {
 
   it('freezes what it returns', () => {
     expect(Object.isFrozen(loadConfig({ DATABASE_URL: 'postgres://x' }))).toBe(true);
+    expect(Object.isFrozen(loadConfig({ DATABASE_URL: 'postgres://x', RATE_LIMIT_PER_MINUTE: '0' }))).toBe(
+      true,
+    );
+  });
+
+  it('reads the replaced RATE_LIMIT_PER_MINUTE as its 60th per second, unless RATE_LIMIT_PER_SECOND is set', () => {
+    const base = { DATABASE_URL: 'postgres://x' };
+    expect(loadConfig({ ...base, RATE_LIMIT_PER_MINUTE: '60000' }).RATE_LIMIT_PER_SECOND).toBe(1000);
+    expect(loadConfig({ ...base, RATE_LIMIT_PER_MINUTE: '0' }).RATE_LIMIT_PER_SECOND).toBe(0);
+    expect(
+      loadConfig({ ...base, RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_PER_SECOND: '7' }).RATE_LIMIT_PER_SECOND,
+    ).toBe(7);
   });
 });

@@ -17,7 +17,14 @@ const configSchema = z.object({
   REVISION_POLL_INTERVAL_MS: positiveInt.default(30_000),
   SERVED_HEARTBEAT_MS: positiveInt.default(10_000),
   BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
-  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(60_000),
+  /**
+   * Requests per second of an API key without a limit of its own (spec.apiKeys[].rateLimit), all replicas
+   * together; 0: no limit. The default is above what one replica serves: it stops a runaway client, never a
+   * workload one replica could carry.
+   */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().nonnegative().default(50_000),
+  /** Replaced by RATE_LIMIT_PER_SECOND: when only this is set, its 60th (rounded up) is the per-second limit. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().optional(),
   UNKNOWN_KEY_LOOKUPS_PER_SECOND: positiveInt.default(20),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   /** A request's headers and body must have arrived this long after it started, else 408 and the socket closes. */
@@ -61,5 +68,7 @@ export { ConfigError };
 
 /** Reads the environment once at start-up; a bad value stops the process with a message naming the variable. */
 export function loadConfig(env: Record<string, string | undefined>): EvaluatorConfig {
-  return parseConfig(configSchema, env, 'evaluator');
+  const config = parseConfig(configSchema, env, 'evaluator');
+  if (env.RATE_LIMIT_PER_SECOND !== undefined || config.RATE_LIMIT_PER_MINUTE === undefined) return config;
+  return Object.freeze({ ...config, RATE_LIMIT_PER_SECOND: Math.ceil(config.RATE_LIMIT_PER_MINUTE / 60) });
 }

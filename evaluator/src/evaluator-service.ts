@@ -188,7 +188,7 @@ export async function startEvaluator(
     },
     options: {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
       docsUi: config.DOCS_UI,
       logRequests: config.LOG_REQUESTS,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,

@@ -57,7 +57,7 @@ beforeAll(async () => {
     variants: { on: true, off: false },
     defaultVariant: 'on',
   });
-  evaluator = await bed.start({ RATE_LIMIT_PER_MINUTE: '1000' });
+  evaluator = await bed.start({ RATE_LIMIT_PER_SECOND: '1000' });
 });
 
 afterAll(async () => {
@@ -140,9 +140,9 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
 
   it('honours 429: after the limit it backs off until Retry-After without calling the server', async () => {
     // a key of its own: counts are shared through Redis, so this key's earlier calls to the other evaluator
-    // in the same minute would count here too (on one core they did, and the first three calls were refused)
+    // in the same second would count here too (on one core they did, and the first three calls were refused)
     const limitedKey = await seedApiKey(bed.owner, shop, 'limited');
-    const limited = await bed.start({ RATE_LIMIT_PER_MINUTE: '3' });
+    const limited = await bed.start({ RATE_LIMIT_PER_SECOND: '3' });
     const wire = recordingFetch();
     await OpenFeature.setProviderAndWait(
       'limited',
@@ -153,6 +153,8 @@ describe('@openfeature/server-sdk with @openfeature/ofrep-provider', () => {
       }),
     );
     const limitedClient = OpenFeature.getClient('limited');
+    // The limit counts one-second windows: the calls below start as a window does, and take far less than it.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
     for (let i = 0; i < 3; i++)
       expect(
         (await limitedClient.getBooleanDetails('new-checkout', false, { targetingKey: 'u1' })).value,

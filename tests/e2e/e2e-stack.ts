@@ -212,7 +212,7 @@ export class E2EStack {
         REPLICA_ID: `evaluator-${this.evaluators.length}`,
         REVISION_POLL_INTERVAL_MS: String(this.#options.pollIntervalMs ?? 30_000),
         SERVED_HEARTBEAT_MS: '1000',
-        RATE_LIMIT_PER_MINUTE: '0',
+        RATE_LIMIT_PER_SECOND: '0',
         DOCS_UI: 'false',
         LOG_LEVEL: 'info',
         ...this.#options.evaluatorEnv,

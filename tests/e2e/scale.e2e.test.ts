@@ -33,7 +33,7 @@ beforeAll(async () => {
       METRICS_PORT: String(metricsPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_PER_SECOND: '0',
     },
     `${url}/healthz`,
   );

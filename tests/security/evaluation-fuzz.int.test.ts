@@ -33,7 +33,7 @@ beforeAll(async () => {
       ],
     },
   });
-  evaluator = await bed.start({ RATE_LIMIT_PER_MINUTE: '0' });
+  evaluator = await bed.start({ RATE_LIMIT_PER_SECOND: '0' });
 }, 60_000);
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   evaluator = await bed.start({
     REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     HEADERS_TIMEOUT_MS: '1000',
-    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_PER_SECOND: '0',
   });
 }, 60_000);
 

@@ -65,7 +65,7 @@ export async function openFairnessBed(name: string): Promise<FairnessBed> {
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
-        RATE_LIMIT_PER_MINUTE: '0',
+        RATE_LIMIT_PER_SECOND: '0',
         NODE_OPTIONS: process.env.EVALUATOR_NODE_OPTIONS ?? '',
       },
       `${url}/healthz`,

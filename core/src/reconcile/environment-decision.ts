@@ -1,28 +1,34 @@
 import { apiKeySecretName } from '../contracts/resources.ts';
 import type { ConditionUpdate, ResourceEvent } from './flag-decision.ts';
 
-type KeyKind = 'server' | 'client';
+/** What a key may do besides being valid: its kind, and its own rate limit (null: the release's default). */
+export interface KeySettings {
+  kind: 'server' | 'client';
+  rateLimitPerSecond: number | null;
+}
 
 /**
- * The API keys to create, to revoke and to change the kind of (a key keeps its secret when it becomes a client
- * key or a server key again), so that the stored keys match the Environment's spec.
+ * The API keys to create, to revoke and to change (a key keeps its secret when it becomes a client key or a
+ * server key again, or gets another limit), so that the stored keys match the Environment's spec.
  */
-export function planApiKeys<Stored extends { id: string; name: string; kind: KeyKind }>(
-  wanted: readonly { name: string; kind: KeyKind }[],
+export function planApiKeys<Stored extends KeySettings & { id: string; name: string }>(
+  wanted: readonly (KeySettings & { name: string })[],
   stored: readonly Stored[],
 ): {
-  create: { name: string; kind: KeyKind }[];
+  create: (KeySettings & { name: string })[];
   revoke: string[];
-  rekind: { key: Stored; kind: KeyKind }[];
+  update: { key: Stored; settings: KeySettings }[];
 } {
   const storedByName = new Map(stored.map((key) => [key.name, key]));
   const wantedNames = new Set(wanted.map((key) => key.name));
   return {
     create: wanted.filter((key) => !storedByName.has(key.name)),
     revoke: stored.filter((key) => !wantedNames.has(key.name)).map((key) => key.id),
-    rekind: wanted.flatMap((key) => {
-      const found = storedByName.get(key.name);
-      return found && found.kind !== key.kind ? [{ key: found, kind: key.kind }] : [];
+    update: wanted.flatMap(({ name, ...settings }) => {
+      const found = storedByName.get(name);
+      if (!found) return [];
+      const same = found.kind === settings.kind && found.rateLimitPerSecond === settings.rateLimitPerSecond;
+      return same ? [] : [{ key: found, settings }];
     }),
   };
 }

@@ -70,23 +70,30 @@ describe('planApiKeys', () => {
     expect(
       planApiKeys(
         [
-          { name: 'a', kind: 'server' },
-          { name: 'c', kind: 'client' },
+          { name: 'a', kind: 'server', rateLimitPerSecond: null },
+          { name: 'c', kind: 'client', rateLimitPerSecond: 50 },
         ],
         [
-          { id: '1', name: 'a', kind: 'server' },
-          { id: '2', name: 'b', kind: 'server' },
+          { id: '1', name: 'a', kind: 'server', rateLimitPerSecond: null },
+          { id: '2', name: 'b', kind: 'server', rateLimitPerSecond: null },
         ],
       ),
-    ).toEqual({ create: [{ name: 'c', kind: 'client' }], revoke: ['2'], rekind: [] });
+    ).toEqual({
+      create: [{ name: 'c', kind: 'client', rateLimitPerSecond: 50 }],
+      revoke: ['2'],
+      update: [],
+    });
   });
 
-  it('changes the kind of a kept key instead of issuing a new one', () => {
-    const stored = { id: '1', name: 'web', kind: 'server' as const };
-    expect(planApiKeys([{ name: 'web', kind: 'client' }], [stored])).toEqual({
+  it("changes a kept key's kind or limit instead of issuing a new one", () => {
+    const stored = { id: '1', name: 'web', kind: 'server' as const, rateLimitPerSecond: null };
+    expect(planApiKeys([{ name: 'web', kind: 'client', rateLimitPerSecond: null }], [stored])).toEqual({
       create: [],
       revoke: [],
-      rekind: [{ key: stored, kind: 'client' }],
+      update: [{ key: stored, settings: { kind: 'client', rateLimitPerSecond: null } }],
     });
+    expect(planApiKeys([{ name: 'web', kind: 'server', rateLimitPerSecond: 10 }], [stored]).update).toEqual([
+      { key: stored, settings: { kind: 'server', rateLimitPerSecond: 10 } },
+    ]);
   });
 });

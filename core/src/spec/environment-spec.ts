@@ -46,12 +46,23 @@ const corsSchema = z
   })
   .describe('Browsers: which web pages may evaluate flags of this environment. Nothing by default.');
 
+const rateLimitSchema = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of requests per second')
+  .min(1, 'must be at least 1 request per second')
+  .max(10_000_000, 'must be at most 10000000 requests per second')
+  .optional()
+  .describe(
+    'Requests per second this key may make, all evaluator replicas together; beyond it, 429 with Retry-After. ' +
+      "Absent: the release's default (the evaluators' RATE_LIMIT_PER_SECOND).",
+  );
+
 export const environmentSpecSchema = z
   .strictObject({
     displayName: z.string().max(256).optional().describe('A human name for the environment.'),
     default: z.boolean().default(false).describe('At most one Environment per namespace is the default.'),
     apiKeys: z
-      .array(z.strictObject({ name: apiKeyNameSchema, kind: apiKeyKindSchema }))
+      .array(z.strictObject({ name: apiKeyNameSchema, kind: apiKeyKindSchema, rateLimit: rateLimitSchema }))
       .max(64)
       .default([])
       .describe('API keys for workloads evaluating flags in this environment.'),

@@ -8,6 +8,7 @@ const KEY_B = `xc_live_${'b'.repeat(32)}`;
 const identity = (key: string, environmentId: string): ApiKeyIdentity => ({
   apiKeyId: `id-${environmentId}`,
   kind: 'server',
+  rateLimitPerSecond: null,
   tenantId: 'tenant',
   environmentId,
   keyHash: hash('sha256', key, 'buffer'),

@@ -29,6 +29,7 @@ const keyRingSchema = z.array(
     tenantId: z.string(),
     environmentId: z.string(),
     kind: z.enum(['server', 'client']),
+    rateLimitPerSecond: z.number().int().positive().nullable().default(null),
   }),
 );
 

@@ -8,6 +8,7 @@ const identity = (apiKeyId: string, environmentId = 'env-1', tenantId = 'tenant-
   environmentId,
   tenantId,
   kind: 'client',
+  rateLimitPerSecond: null,
   keyHash: Buffer.alloc(32),
 });
 const snapshot = (environmentId: string, revision: number, tenantId = 'tenant-1') =>

@@ -59,9 +59,9 @@ describe('reconcileEnvironment', () => {
       ['web', 'client', true],
     ]);
     expect(store.rows.audit.at(-1)).toMatchObject({
-      action: 'change-api-key-kind',
-      before: { apiKey: 'web', kind: 'server' },
-      after: { apiKey: 'web', kind: 'client' },
+      action: 'change-api-key',
+      before: { apiKey: 'web', kind: 'server', rateLimitPerSecond: null },
+      after: { apiKey: 'web', kind: 'client', rateLimitPerSecond: null },
     });
     expect(cluster.published).toEqual([expect.objectContaining({ keysChanged: true })]);
   });

@@ -8,6 +8,7 @@ import {
   reportEnvironment,
   validateEnvironmentSpec,
   type EnvironmentSpec,
+  type KeySettings,
 } from '../../../core/src/index.ts';
 import { generateApiKey, hashApiKey, keyPrefix } from '../../../db/src/api-key-material.ts';
 import type { TenantStore } from '../../../db/src/operator-store.ts';
@@ -31,21 +32,21 @@ const { plural } = ENVIRONMENTS;
 async function keyMaterial(
   deps: ReconcileDeps,
   resource: CustomResource,
-  keys: readonly { name: string; kind: 'server' | 'client' }[],
+  keys: readonly (KeySettings & { name: string })[],
 ) {
-  const material: { name: string; kind: 'server' | 'client'; hash: Buffer; prefix: string }[] = [];
+  const material: (KeySettings & { name: string; hash: Buffer; prefix: string })[] = [];
   const conflicts: string[] = [];
-  for (const { name, kind } of keys) {
+  for (const { name, ...settings } of keys) {
     try {
       // A Secret written by an earlier attempt whose transaction failed is reused, so no key is ever lost.
       const existing = await deps.secrets.read(resource, name);
       if (existing) {
-        material.push({ name, kind, hash: hashApiKey(existing), prefix: keyPrefix(existing) });
+        material.push({ name, ...settings, hash: hashApiKey(existing), prefix: keyPrefix(existing) });
         continue;
       }
       const fresh = generateApiKey();
       await deps.secrets.create(resource, name, fresh.key);
-      material.push({ name, kind, hash: fresh.hash, prefix: fresh.prefix });
+      material.push({ name, ...settings, hash: fresh.hash, prefix: fresh.prefix });
     } catch (error) {
       if (!(error instanceof SecretNotOursError)) throw error;
       conflicts.push(apiKeySecretName(resource.metadata.name, name));
@@ -98,7 +99,7 @@ export async function reconcileEnvironment(
   );
 
   for (const key of result.revoked) await deps.secrets.delete(resource, key.name);
-  const keysChanged = result.added > 0 || result.revoked.length > 0 || result.rekinded > 0;
+  const keysChanged = result.added > 0 || result.revoked.length > 0 || result.updated > 0;
   if (keysChanged || result.environment.created || result.environment.settingsChanged)
     await deps.publisher.publish([
       {
@@ -146,7 +147,11 @@ async function syncKeys(
     return { tenantId: store.tenantId, environment, keys: await store.apiKeys(environment.id) };
   });
   const plan = planApiKeys(
-    spec.apiKeys.map((key) => ({ name: key.name, kind: key.kind ?? 'server' })),
+    spec.apiKeys.map((key) => ({
+      name: key.name,
+      kind: key.kind ?? 'server',
+      rateLimitPerSecond: key.rateLimit ?? null,
+    })),
     first.keys,
   );
   // Kubernetes between the two transactions: each new key's Secret exists before its hash is stored.
@@ -157,19 +162,24 @@ async function syncKeys(
     for (const key of material)
       await store.insertApiKey({ environmentId: first.environment.id, ...key, sourceUid: uid });
     await store.revokeApiKeys(plan.revoke);
-    for (const { key, kind } of plan.rekind) await store.setApiKeyKind(key.id, kind);
+    for (const { key, settings } of plan.update) await store.updateApiKey(key.id, settings);
     for (const key of material)
-      await audit('create-api-key', null, { apiKey: key.name, prefix: key.prefix, kind: key.kind });
-    for (const { key, kind } of plan.rekind)
+      await audit('create-api-key', null, {
+        apiKey: key.name,
+        prefix: key.prefix,
+        kind: key.kind,
+        rateLimitPerSecond: key.rateLimitPerSecond,
+      });
+    for (const { key, settings } of plan.update)
       await audit(
-        'change-api-key-kind',
-        { apiKey: key.name, prefix: key.prefix, kind: key.kind },
-        { apiKey: key.name, prefix: key.prefix, kind },
+        'change-api-key',
+        { apiKey: key.name, prefix: key.prefix, kind: key.kind, rateLimitPerSecond: key.rateLimitPerSecond },
+        { apiKey: key.name, prefix: key.prefix, ...settings },
       );
     for (const key of revoked) await audit('revoke-api-key', { apiKey: key.name, prefix: key.prefix }, null);
     return store.apiKeys(first.environment.id);
   });
-  return { ...first, keys, revoked, added: material.length, rekinded: plan.rekind.length, conflicts };
+  return { ...first, keys, revoked, added: material.length, updated: plan.update.length, conflicts };
 }
 
 /** Deletion: revoke every key, deactivate the environment, delete our Secrets, then let the resource go. */

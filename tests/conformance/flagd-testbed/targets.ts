@@ -66,7 +66,7 @@ export async function ofrepTarget(): Promise<TestbedTarget> {
     METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     DOCS_UI: 'false',
-    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_PER_SECOND: '0',
   });
   const evaluator = await startEvaluator(config, pino({ level: 'silent' }));
   return {

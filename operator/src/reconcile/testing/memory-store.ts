@@ -29,6 +29,7 @@ interface Rows {
     name: string;
     prefix: string;
     kind: 'server' | 'client';
+    rateLimitPerSecond: number | null;
     createdAt: string;
     active: boolean;
   }[];
@@ -221,20 +222,28 @@ export class MemoryStore implements OperatorStore {
       apiKeys: async (environmentId) =>
         rows()
           .apiKeys.filter((key) => key.environmentId === environmentId && key.active)
-          .map(({ id, name, prefix, kind, createdAt }) => ({ id, name, prefix, kind, createdAt })),
-      insertApiKey: async ({ environmentId, name, prefix, kind }) => {
+          .map(({ id, name, prefix, kind, rateLimitPerSecond, createdAt }) => ({
+            id,
+            name,
+            prefix,
+            kind,
+            rateLimitPerSecond,
+            createdAt,
+          })),
+      insertApiKey: async ({ environmentId, name, prefix, kind, rateLimitPerSecond }) => {
         rows().apiKeys.push({
           id: this.nextId('key'),
           environmentId,
           name,
           prefix,
           kind,
+          rateLimitPerSecond,
           createdAt: new Date().toISOString(),
           active: true,
         });
       },
-      setApiKeyKind: async (id, kind) => {
-        for (const key of rows().apiKeys) if (key.id === id && key.active) key.kind = kind;
+      updateApiKey: async (id, settings) => {
+        for (const key of rows().apiKeys) if (key.id === id && key.active) Object.assign(key, settings);
       },
       revokeApiKeys: async (ids) => {
         for (const key of rows().apiKeys) if (ids.includes(key.id)) key.active = false;

@@ -95,8 +95,7 @@ describe('migrations', () => {
         '1764100000000_initial-schema',
         '1764200000000_evaluator-read-model',
         '1764300000000_audit-actor-source',
-        '1764400000000_browser-clients',
-        '1764500000000_api-key-rate-limits',
+        '1764400000000_api-key-settings-and-cors',
       ]);
       expect(await migrate({ databaseUrl: databaseUrl(name) })).toEqual([]);
     } finally {

@@ -170,13 +170,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (route.serverKeysOnly && identity.kind === 'client')
           return refuse(request, reply, 403, 'server-key-required', 'This route takes a server key');
         deps.evaluation.scheduler.noteRequest(identity.tenantId);
-        if (origin !== undefined) {
-          const snapshot = deps.snapshots.get(identity.environmentId);
-          if (!snapshot) return void snapshotFor(request, deps.snapshots).then(() => accept(identity), done);
-          if (!originAdmitted(origin, snapshot.corsAllowedOrigins, identity.kind))
-            return refuse(request, reply, 403, 'origin-not-allowed', 'Origin not allowed');
-          deps.cors.allow(reply, origin);
-        }
+        if (origin === undefined) return limit(identity);
+        const snapshot = deps.snapshots.get(identity.environmentId);
+        if (snapshot) return checkOrigin(identity, origin, snapshot.corsAllowedOrigins);
+        snapshotFor(request, deps.snapshots).then(
+          (loaded) => checkOrigin(identity, origin, loaded.corsAllowedOrigins),
+          done,
+        );
+      };
+      const checkOrigin = (identity: Identity, origin: string, allowed: readonly string[]) => {
+        if (!originAdmitted(origin, allowed, identity.kind))
+          return refuse(request, reply, 403, 'origin-not-allowed', 'Origin not allowed');
+        deps.cors.allow(reply, origin);
+        limit(identity);
+      };
+      const limit = (identity: Identity) => {
         const perSecond = identity.rateLimitPerSecond ?? defaultPerSecond;
         if (perSecond > 0) {
           const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 1000);

@@ -214,6 +214,31 @@ describe('OFREP event streams', () => {
     resumed.close();
   });
 
+  it('answers 200 with a fresh URL once the one a client holds is due to expire (never 304 with a stale one)', async () => {
+    const rotating = await bed.start({ STREAM_TOKEN_TTL_SECONDS: '10' });
+    const bulk = (etag?: string) =>
+      fetch(`${rotating.url}/ofrep/v1/evaluate/flags`, {
+        method: 'POST',
+        headers: {
+          'x-api-key': clientKey,
+          'content-type': 'application/json',
+          ...(etag ? { 'if-none-match': etag } : {}),
+        },
+        body: '{}',
+      });
+    // The URL changes at each tenth of its lifetime (1 s here): start just after such a step.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+    const first = await bulk();
+    const etag = first.headers.get('etag')!;
+    const { eventStreams } = (await first.json()) as { eventStreams: { endpoint: { requestUri: string } }[] };
+    expect((await bulk(etag)).status).toBe(304);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a tenth of the lifetime: the next URL
+    const renewed = await bulk(etag);
+    expect(renewed.status).toBe(200);
+    const next = (await renewed.json()) as { eventStreams: { endpoint: { requestUri: string } }[] };
+    expect(next.eventStreams[0]!.endpoint.requestUri).not.toBe(eventStreams[0]!.endpoint.requestUri);
+  });
+
   it('refuses a forged or altered URL, and one from a disallowed origin', async () => {
     const url = await streamUrl(clientKey);
     const forged = await EventStreamReader.open(url.slice(0, -2) + (url.endsWith('AA') ? 'BB' : 'AA'), {});

@@ -138,6 +138,8 @@ export class E2EStack {
   operators: ProcessHandle[] = [];
   readonly #options: E2EStackOptions;
   readonly #dir: string;
+  /** Shared by the stack's evaluators, as the chart's Secret is by a release's. */
+  readonly #streamTokenSecret = randomBytes(32).toString('base64url');
   #owner: pg.Client | null = null;
 
   private constructor(
@@ -213,6 +215,7 @@ export class E2EStack {
         REVISION_POLL_INTERVAL_MS: String(this.#options.pollIntervalMs ?? 30_000),
         SERVED_HEARTBEAT_MS: '1000',
         RATE_LIMIT_PER_SECOND: '0',
+        STREAM_TOKEN_SECRET: this.#streamTokenSecret,
         DOCS_UI: 'false',
         LOG_LEVEL: 'info',
         ...this.#options.evaluatorEnv,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -30,6 +31,7 @@ export async function openEvaluatorTestBed(): Promise<EvaluatorTestBed> {
   await owner.connect();
   const redis = new Redis(redisUrl());
   const evaluators: RunningEvaluator[] = [];
+  const streamTokenSecret = randomBytes(32).toString('base64url');
   return {
     db,
     owner,
@@ -45,6 +47,7 @@ export async function openEvaluatorTestBed(): Promise<EvaluatorTestBed> {
         LOG_LEVEL: 'silent',
         DOCS_UI: 'false',
         REPLICA_ID: `test-${evaluators.length}`,
+        STREAM_TOKEN_SECRET: streamTokenSecret,
         ...overrides,
       });
       const evaluator = await startEvaluator(config, pino({ level: config.LOG_LEVEL }));

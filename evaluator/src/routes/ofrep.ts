@@ -89,10 +89,14 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
       withSnapshot(request, reply, snapshots, (snapshot) => {
         const context = request.body.context ?? {};
         const identity = request.identity!;
-        const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context, identity.kind);
+        const eventStreams = streams ? eventStreamsFor(streams, identity, snapshot.revision) : undefined;
+        const [stream] = eventStreams ?? [];
+        const etag = bulkEtag(snapshot.environmentId, snapshot.revision, context, {
+          kind: identity.kind,
+          streamUrl: stream && (stream.url ?? stream.endpoint?.requestUri),
+        });
         reply.header('etag', etag);
         if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        const eventStreams = streams ? eventStreamsFor(streams, identity, snapshot.revision) : undefined;
         const flags = evaluateMany(evaluation, visibleTo(request, snapshot), undefined, context, toOfrep);
         return flags instanceof Promise
           ? flags.then((all) => ({ flags: all, eventStreams }))

@@ -10,7 +10,6 @@
 //   - SIGTERM to the evaluator holding the streams: until every one of them has ended.
 // Usage: npm run bench:streams [-- --streams 10000 --seconds 5 --rounds 5 --changes 5]
 import type { ChildProcess } from 'node:child_process';
-import { get, type ClientRequest } from 'node:http';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +18,14 @@ import { parse } from 'yaml';
 import { GROUP, VERSION } from '../../core/src/index.ts';
 import type { ProcessHandle } from '../../tests/e2e/e2e-stack.ts';
 import { eventually } from '../../tests/support/eventually.ts';
+import {
+  clientFlag,
+  RawStreams,
+  STREAMS_PER_BATCH,
+  untilAll,
+  type HeldStream,
+  type StreamPredicate,
+} from '../../tests/support/raw-streams.ts';
 import { arg, rssMb } from '../support/cli.ts';
 import { chartNodeOptions } from '../support/chart-node-options.ts';
 import { percentile, recordResults } from '../support/results.ts';
@@ -35,15 +42,14 @@ const STREAMS = arg('streams', 10_000);
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 5);
 const CHANGES = arg('changes', 5);
-/** Streams opened at once; the next batch waits until this one's response headers arrived. */
-const BATCH = 500;
 const CONNECTIONS = 50;
 const GRACE_MS = 10_000;
 const { nodeOptions, heapMb: HEAP_MB } = chartNodeOptions('evaluator');
 const chartValues = parse(readFileSync('charts/exclusive-change/values.yaml', 'utf8')) as {
-  evaluator: { resources: { limits: { memory: string } } };
+  evaluator: { resources: { limits: { memory: string } }; streams: { maxPerReplica: number } };
 };
 const MEMORY_LIMIT_MB = Number(/^(\d+)Mi$/.exec(chartValues.evaluator.resources.limits.memory)![1]);
+const CHART_STREAMS = chartValues.evaluator.streams.maxPerReplica;
 
 const environment = `
 apiVersion: flags.exclusive-change.io/v1alpha1
@@ -77,80 +83,11 @@ const benchFlags = Array.from({ length: 100 }, (_, f) => {
   });
 }).join('\n---\n');
 
-const fanoutFlag = `
-apiVersion: flags.exclusive-change.io/v1alpha1
-kind: FeatureFlag
-metadata: { name: fanout }
-spec:
-  variants: { "on": true, "off": false }
-  defaultVariant: "off"
-  rollout: { percentage: 0 }
-  clientSide: true
-`;
-
-interface HeldStream {
-  refetches: number;
-  lastRefetchAt: number;
-  endedAt: number | null;
-  failure: string | null;
+/** Waits until `holds` is true of every stream; a run that leaves some behind measures nothing. */
+async function untilEvery(streams: HeldStream[], holds: StreamPredicate, limitMs: number): Promise<void> {
+  const held = await untilAll(streams, holds, limitMs);
+  if (held < streams.length) throw new Error(`${held} of ${streams.length} streams in ${limitMs} ms`);
 }
-
-const requests: ClientRequest[] = [];
-
-/** One idle stream; resolves once its 200 and headers arrived. */
-function openStream(url: string): Promise<HeldStream> {
-  const held: HeldStream = { refetches: 0, lastRefetchAt: 0, endedAt: null, failure: null };
-  return new Promise((resolve, reject) => {
-    const request = get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        return reject(new Error(`stream answered ${response.statusCode}`));
-      }
-      response.setEncoding('utf8');
-      let pending = '';
-      response.on('data', (chunk: string) => {
-        pending += chunk;
-        for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
-          if (pending.slice(0, end).includes('"type":"refetchEvaluation"')) {
-            held.refetches++;
-            held.lastRefetchAt = performance.now();
-          }
-          pending = pending.slice(end + 2);
-        }
-      });
-      response.on('end', () => (held.endedAt = performance.now()));
-      response.on('close', () => {
-        if (!response.complete) held.failure ??= 'closed before the end of its response';
-      });
-      resolve(held);
-    });
-    request.on('error', (error) => {
-      held.failure ??= error.message;
-      reject(error);
-    });
-    requests.push(request);
-  });
-}
-
-async function openStreams(url: string, count: number): Promise<HeldStream[]> {
-  const streams: HeldStream[] = [];
-  while (streams.length < count) {
-    const batch = Math.min(BATCH, count - streams.length);
-    streams.push(...(await Promise.all(Array.from({ length: batch }, () => openStream(url)))));
-  }
-  return streams;
-}
-
-const untilAll = (
-  streams: HeldStream[],
-  holds: (stream: HeldStream, index: number) => boolean,
-  limitMs: number,
-) =>
-  eventually(
-    async () => streams.filter(holds).length,
-    (n) => n === streams.length,
-    limitMs,
-  );
 
 async function bulk(url: string, key: string) {
   const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, {
@@ -170,13 +107,17 @@ const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const rawStreams = new RawStreams();
 const stack = await benchStack('streams', {
   evaluators: 2,
   evaluatorCpu: '0',
   evaluatorEnv: {
     NODE_OPTIONS: nodeOptions,
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '100000000',
+    RATE_LIMIT_PER_SECOND: '100000000',
+    STREAM_MAX_PER_REPLICA: String(STREAMS),
+    STREAM_MAX_PER_KEY: String(STREAMS),
+    MAX_CONNECTIONS: String(STREAMS + 1000),
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
   },
 });
@@ -200,7 +141,7 @@ async function fanOut(streams: HeldStream[], percentage: number): Promise<{ firs
   const before = streams.map((stream) => stream.refetches);
   const sentAt = performance.now();
   await patchFanout(percentage);
-  await untilAll(streams, (stream, index) => stream.refetches > before[index]!, 60_000);
+  await untilEvery(streams, (stream, index) => stream.refetches > before[index]!, 60_000);
   const arrivals = streams.map((stream) => stream.lastRefetchAt - sentAt);
   return { first: Math.min(...arrivals), last: Math.max(...arrivals) };
 }
@@ -210,7 +151,11 @@ async function sigterm(streams: HeldStream[], child: ChildProcess) {
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const signalled = performance.now();
   child.kill('SIGTERM');
-  await untilAll(streams, (stream) => stream.endedAt !== null || stream.failure !== null, GRACE_MS + 10_000);
+  await untilEvery(
+    streams,
+    (stream) => stream.endedAt !== null || stream.failure !== null,
+    GRACE_MS + 10_000,
+  );
   const ms = Math.max(...streams.map((stream) => (stream.endedAt ?? Infinity) - signalled));
   const unclean = streams.filter((stream) => stream.failure !== null).length;
   return { ms: Math.round(ms), graceMs: GRACE_MS, exitCode: await exited, unclean };
@@ -234,7 +179,7 @@ function throughputOf(rounds: { bare: LoadResult[]; holding: LoadResult[] }) {
 try {
   await stack.apply(environment);
   await stack.apply(benchFlags);
-  await stack.apply(fanoutFlag);
+  await stack.apply(clientFlag(0, 'fanout'));
   const serverKey = await stack.apiKey('production', 'service');
   const clientKey = await stack.apiKey('production', 'web');
   for (const evaluator of stack.evaluators)
@@ -263,7 +208,7 @@ try {
   for (const evaluator of stack.evaluators) await load(evaluator, 2);
 
   const opening = performance.now();
-  const streams = await openStreams(holding.url + streamPath, STREAMS);
+  const streams = await rawStreams.open(holding.url + streamPath, STREAMS);
   const openMs = Math.round(performance.now() - opening);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const memory = (field: 'VmRSS' | 'VmHWM') => ({
@@ -295,7 +240,7 @@ try {
   };
 
   console.log(
-    `bench/streams on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; two evaluators on core 0 (heap cap ${HEAP_MB} MB, as the chart sets; its memory limit ${MEMORY_LIMIT_MB} MiB), one holding ${STREAMS} idle OFREP streams (opened ${BATCH} at a time in ${openMs} ms); autocannon (${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, median) on core 1`,
+    `bench/streams on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; two evaluators on core 0 (heap cap ${HEAP_MB} MB, as the chart sets; its memory limit ${MEMORY_LIMIT_MB} MiB), one holding ${STREAMS} idle OFREP streams (opened ${STREAMS_PER_BATCH} at a time in ${openMs} ms); autocannon (${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, median) on core 1`,
   );
   console.table(
     (['bare', 'holding'] as const).map((which) => ({
@@ -323,7 +268,8 @@ try {
     streams: STREAMS,
     heapMb: HEAP_MB,
     memoryLimitMb: MEMORY_LIMIT_MB,
-    batch: BATCH,
+    chartStreams: CHART_STREAMS,
+    batch: STREAMS_PER_BATCH,
     openMs,
     rss,
     peakRss,
@@ -335,7 +281,7 @@ try {
     failed,
   });
 } finally {
-  for (const request of requests) request.destroy();
+  rawStreams.destroy();
   await stack.stop();
   if (controlPlane.started) stopControlPlane();
   if (services.started) stopServices();

@@ -32,11 +32,14 @@ const configSchema = z.object({
   /** Its headers, within this. */
   HEADERS_TIMEOUT_MS: positiveInt.default(5_000),
   /** Open connections beyond this are closed as they arrive (event streams count: room for STREAM_MAX_PER_REPLICA). */
-  MAX_CONNECTIONS: positiveInt.default(30_000),
-  /** Event streams (OFREP's, the config route's) this replica holds at most; beyond it, 429. 0 turns them off. */
-  STREAM_MAX_PER_REPLICA: z.coerce.number().int().nonnegative().default(20_000),
+  MAX_CONNECTIONS: positiveInt.default(10_000),
+  /**
+   * Event streams (OFREP's, the config route's) this replica holds at most; beyond it, 429. 0 turns them off.
+   * One costs about 15 KiB of memory (bench:streams): the default fits the chart's 256 MiB evaluator.
+   */
+  STREAM_MAX_PER_REPLICA: z.coerce.number().int().nonnegative().default(5_000),
   /** Event streams one API key holds on one replica at most (a client key is shared by every page); then 429. */
-  STREAM_MAX_PER_KEY: positiveInt.default(10_000),
+  STREAM_MAX_PER_KEY: positiveInt.default(2_500),
   /** A comment line on each open stream this often: proxies and load balancers close idle connections. */
   STREAM_HEARTBEAT_MS: positiveInt.default(15_000),
   /** How long a stream URL handed out in a bulk response opens its stream. */

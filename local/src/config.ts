@@ -17,6 +17,8 @@ const configSchema = z.object({
   DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }).optional(),
   REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** As the evaluator's: requests per second of a key without spec.apiKeys[].rateLimit; unset, its default. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().nonnegative().optional(),
 });
 
 export type LocalConfig = Readonly<z.output<typeof configSchema>>;

@@ -159,6 +159,25 @@ describe('local mode', () => {
     expect(await darkModeShare()).toBe(1);
   });
 
+  it("limits a key to its manifest's rateLimit, and lets it go when the limit is removed", async () => {
+    const burst = async () => {
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, () => evaluate('dark_mode', 'user-1').then((result) => result.status)),
+      );
+      return statuses.filter((status) => status === 429).length;
+    };
+    await editManifest([
+      '    - name: checkout-service\n',
+      '    - name: checkout-service\n      rateLimit: 5\n',
+    ]);
+    await eventually(burst, (refused) => refused >= 30, FOLLOWS_MS * 5);
+    await editManifest([
+      '    - name: checkout-service\n      rateLimit: 5\n',
+      '    - name: checkout-service\n',
+    ]);
+    await eventually(burst, (refused) => refused === 0, FOLLOWS_MS * 5);
+  });
+
   it('refuses a manifest the CRD would refuse and keeps serving what was there', async () => {
     // Were the refused manifest taken, production would roll out to 0 %; it is refused, and 100 % stays.
     const refused = "production: { rollout: { percentage: 0 } }\n  # refused: defaultVariant 'maybe'";

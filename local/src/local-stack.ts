@@ -100,6 +100,7 @@ export async function startLocalStack(
         METRICS_PORT: String(config.METRICS_PORT),
         LOG_LEVEL: config.LOG_LEVEL,
         REPLICA_ID: 'local',
+        RATE_LIMIT_PER_SECOND: config.RATE_LIMIT_PER_SECOND?.toString(),
         // One evaluator: stream URLs need open on no other replica.
         STREAM_TOKEN_SECRET: randomBytes(32).toString('base64url'),
       }),

@@ -37,6 +37,24 @@ interface PodSpec {
 }
 const podSpec = (deployment: K8sObject) => (deployment.spec as { template: { spec: PodSpec } }).template.spec;
 
+const STREAM_VARIABLES = [
+  'STREAM_MAX_PER_REPLICA',
+  'STREAM_MAX_PER_KEY',
+  'STREAM_HEARTBEAT_MS',
+  'STREAM_TOKEN_TTL_SECONDS',
+  'STREAM_INACTIVITY_DELAY_SECONDS',
+  'STREAM_BASE_URL',
+  'MAX_CONNECTIONS',
+];
+
+/** The evaluator container's environment, by variable. */
+function evaluatorEnv(objects: K8sObject[]): Map<string, Container['env'][number]> {
+  const deployment = objects.find(
+    (object) => object.kind === 'Deployment' && object.metadata.name.endsWith('-evaluator'),
+  )!;
+  return new Map(podSpec(deployment).containers[0]!.env.map((entry) => [entry.name, entry]));
+}
+
 async function render(args: string[] = []): Promise<{ text: string; objects: K8sObject[] }> {
   const result = await helm([
     'template',
@@ -95,6 +113,8 @@ describe('charts/exclusive-change', () => {
     ['evaluator.replicas=0', '/evaluator/replicas'],
     ['evaluator.replica=2', 'replica'],
     ['database.existingSecret=', '/database/existingSecret'],
+    ['evaluator.streams.heartbeatMs=10', '/evaluator/streams/heartbeatMs'],
+    ['evaluator.streams.maxPerReplica=20000', 'evaluator.streams.maxPerReplica must not exceed'],
   ])('refuses --set %s, naming the field', async (value, field) => {
     const result = await helm([
       'template',
@@ -167,6 +187,126 @@ describe('charts/exclusive-change', () => {
     expect(podSpec(evaluator).automountServiceAccountToken).toBe(false);
   });
 
+  it('passes the stream settings to the evaluator, signing stream URLs with a Secret of the release', async () => {
+    const { objects } = await render([
+      '--set',
+      'evaluator.streams.maxPerReplica=1234',
+      '--set',
+      'evaluator.streams.maxPerKey=321',
+      '--set',
+      'evaluator.streams.heartbeatMs=5000',
+      '--set',
+      'evaluator.streams.baseUrl=https://flags.example.com/eval',
+    ]);
+    const env = evaluatorEnv(objects);
+    expect(Object.fromEntries(STREAM_VARIABLES.map((name) => [name, env.get(name)?.value]))).toEqual({
+      STREAM_MAX_PER_REPLICA: '1234',
+      STREAM_MAX_PER_KEY: '321',
+      STREAM_HEARTBEAT_MS: '5000',
+      STREAM_TOKEN_TTL_SECONDS: '3600',
+      STREAM_INACTIVITY_DELAY_SECONDS: '120',
+      STREAM_BASE_URL: 'https://flags.example.com/eval',
+      MAX_CONNECTIONS: '10000',
+    });
+    const secretName = 'xc-exclusive-change-evaluator-stream-token';
+    expect(env.get('STREAM_TOKEN_SECRET')).toEqual({
+      name: 'STREAM_TOKEN_SECRET',
+      valueFrom: { secretKeyRef: { name: secretName, key: 'secret' } },
+    });
+    const secret = objects.find(
+      (object) => object.kind === 'Secret' && object.metadata.name === secretName,
+    ) as (K8sObject & { data: Record<string, string> }) | undefined;
+    // The evaluator refuses a secret under 32 characters.
+    expect(Buffer.from(secret!.data.secret!, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    // Without a base URL the variable is left out: stream URLs are paths on the client's own OFREP origin.
+    expect(evaluatorEnv((await render()).objects).has('STREAM_BASE_URL')).toBe(false);
+  });
+
+  it("takes the stream secret from the user's Secret when named, and renders none of its own", async () => {
+    const { objects } = await render([
+      '--set',
+      'evaluator.streams.tokenSecret.existingSecret=shared-stream-secret',
+      '--set',
+      'evaluator.streams.tokenSecret.key=token',
+    ]);
+    expect(evaluatorEnv(objects).get('STREAM_TOKEN_SECRET')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'shared-stream-secret', key: 'token' },
+    });
+    expect(objects.filter((object) => object.kind === 'Secret')).toEqual([]);
+  });
+
+  it.each([[[]], [['--set', 'evaluator.terminationGracePeriodSeconds=90']]])(
+    'gives the evaluator more time to stop than it takes to close its streams and drain (%j)',
+    async (args) => {
+      const { objects } = await render(args);
+      const deployment = objects.find(
+        (object) => object.kind === 'Deployment' && object.metadata.name.endsWith('-evaluator'),
+      )!;
+      const grace = (podSpec(deployment) as PodSpec & { terminationGracePeriodSeconds: number })
+        .terminationGracePeriodSeconds;
+      const drain = Number(evaluatorEnv(objects).get('SHUTDOWN_GRACE_MS')?.value);
+      const container = podSpec(deployment).containers[0] as {
+        lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+      };
+      const pause = container.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      expect(pause).toBeGreaterThan(0);
+      expect(drain).toBeGreaterThan(0);
+      expect(pause * 1000 + drain).toBeLessThan(grace * 1000);
+    },
+  );
+
+  it('renders an Ingress to the evaluator only when enabled, with timeouts that keep streams open', async () => {
+    expect((await render()).objects.some((object) => object.kind === 'Ingress')).toBe(false);
+    const { objects } = await render([
+      '--set',
+      'evaluator.ingress.enabled=true',
+      '--set',
+      'evaluator.ingress.className=nginx',
+      '--set',
+      'evaluator.ingress.hosts[0].host=flags.shop.example',
+      '--set',
+      'evaluator.ingress.hosts[0].paths[0].path=/',
+      '--set',
+      'evaluator.ingress.hosts[0].paths[0].pathType=Prefix',
+      '--set',
+      'evaluator.ingress.tls[0].secretName=flags-tls',
+      '--set',
+      'evaluator.ingress.tls[0].hosts[0]=flags.shop.example',
+      '--set',
+      'evaluator.streams.maxPerReplica=777',
+    ]);
+    const ingress = objects.find((object) => object.kind === 'Ingress') as K8sObject & {
+      metadata: { annotations: Record<string, string> };
+      spec: {
+        ingressClassName: string;
+        tls: unknown[];
+        rules: {
+          host: string;
+          http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] };
+        }[];
+      };
+    };
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.tls).toEqual([{ secretName: 'flags-tls', hosts: ['flags.shop.example'] }]);
+    expect(ingress.spec.rules.map((rule) => rule.host)).toEqual(['flags.shop.example']);
+    const heartbeatSeconds = Number(evaluatorEnv(objects).get('STREAM_HEARTBEAT_MS')?.value) / 1000;
+    const annotations = ingress.metadata.annotations;
+    for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout'])
+      expect(Number(annotations[`nginx.ingress.kubernetes.io/${timeout}`])).toBeGreaterThanOrEqual(
+        10 * heartbeatSeconds,
+      );
+    expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
+    // The backend is the evaluator's Service, on the port it names.
+    const service = objects.find(
+      (object) => object.kind === 'Service' && object.metadata.name === 'xc-exclusive-change-evaluator',
+    ) as K8sObject & { spec: { ports: { name: string }[] } };
+    for (const path of ingress.spec.rules[0]!.http.paths) {
+      expect(path.backend.service.name).toBe(service.metadata.name);
+      expect(service.spec.ports.map((port) => port.name)).toContain(path.backend.service.port.name);
+    }
+    expect(evaluatorEnv(objects).get('STREAM_MAX_PER_REPLICA')?.value).toBe('777');
+  });
+
   it('grants the operator no list or watch of Secrets, and Secrets only in watched namespaces when given', async () => {
     const { objects } = await render(['-f', ALL_FEATURES, ...WATCHED]);
     const rules = objects
@@ -232,20 +372,35 @@ describe('charts/exclusive-change', () => {
     }
   });
 
-  it('installs every object into the control plane, and uninstall removes them and keeps the CRDs', async () => {
-    const install = await helm([
-      'install',
-      'xc',
-      CHART,
-      '-n',
-      namespace,
-      '-f',
-      ALL_FEATURES,
-      ...WATCHED,
+  it('installs every object into the control plane, keeps the stream secret across an upgrade, and uninstall removes them and keeps the CRDs', async () => {
+    const release = ['xc', CHART, '-n', namespace, '-f', ALL_FEATURES, ...WATCHED];
+    const install = await helm(['install', ...release, '--set', 'serviceMonitor.enabled=false']);
+    expect(install.out).toContain('STATUS: deployed');
+    const streamSecret = async () =>
+      (
+        await kubectl([
+          'get',
+          'secret',
+          'xc-exclusive-change-evaluator-stream-token',
+          '-n',
+          namespace,
+          '-o',
+          'jsonpath={.data.secret}',
+        ])
+      ).out;
+    const installed = await streamSecret();
+    expect(Buffer.from(installed, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    // Stream URLs handed out before an upgrade still open after it, on every replica.
+    const upgrade = await helm([
+      'upgrade',
+      ...release,
       '--set',
       'serviceMonitor.enabled=false',
+      '--set',
+      'evaluator.streams.maxPerKey=1000',
     ]);
-    expect(install.out).toContain('STATUS: deployed');
+    expect(upgrade.out).toContain('STATUS: deployed');
+    expect(await streamSecret()).toBe(installed);
     const manifest = await helm(['get', 'manifest', 'xc', '-n', namespace]);
     const objects = parseAllDocuments(manifest.stdout)
       .map((document) => document.toJS() as K8sObject | null)

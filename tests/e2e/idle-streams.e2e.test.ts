@@ -1,135 +1,29 @@
-import { get, type ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually } from '../support/eventually.ts';
+import {
+  clientEnvironment,
+  clientFlag,
+  count,
+  RawStreams,
+  STREAMS_PER_BATCH,
+  streamUrl,
+  untilAll,
+  type HeldStream,
+} from '../support/raw-streams.ts';
 import { E2EStack } from './e2e-stack.ts';
 
-// Issue 14: one evaluator process holds 10,000 idle OFREP event streams (the default STREAM_MAX_PER_KEY, all on
+// Issue 14: one evaluator process holds 10,000 idle OFREP event streams (twice the default per replica, all on
 // one client key, as every page of a site shares it); one kubectl change reaches every one of them, and SIGTERM
 // ends every one of them cleanly within SHUTDOWN_GRACE_MS. Each stream is a raw http.get on a socket of its
-// own: fetch per stream costs more than the evaluator does.
+// own (RawStreams).
 
 const STREAMS = 10_000;
-/** Streams opened at once; the next batch waits until this one's response headers arrived. */
-const BATCH = 500;
 const GRACE_MS = 10_000;
 const HEARTBEAT_MS = 2_000;
 
-const environment = `
-apiVersion: flags.exclusive-change.io/v1alpha1
-kind: Environment
-metadata: { name: production }
-spec:
-  apiKeys: [{ name: web, kind: client }]
-`;
-
-const clientFlag = (percentage: number) => `
-apiVersion: flags.exclusive-change.io/v1alpha1
-kind: FeatureFlag
-metadata: { name: checkout }
-spec:
-  variants: { "on": true, "off": false }
-  defaultVariant: "off"
-  rollout: { percentage: ${percentage} }
-  clientSide: true
-`;
-
-/** What one held stream heard, and how it ended. */
-interface HeldStream {
-  refetches: number;
-  heartbeats: number;
-  /** performance.now() when its last refetchEvaluation arrived. */
-  lastRefetchAt: number;
-  /** performance.now() when the response ended cleanly (the server's last chunk). */
-  endedAt: number | null;
-  /** Closed without a clean end (reset, aborted), or a socket error. */
-  failure: string | null;
-}
-
-const requests: ClientRequest[] = [];
-
-/** Opens one stream; resolves once its 200 and headers arrived, rejects on any other answer. */
-function openStream(url: string): Promise<HeldStream> {
-  const held: HeldStream = { refetches: 0, heartbeats: 0, lastRefetchAt: 0, endedAt: null, failure: null };
-  return new Promise((resolve, reject) => {
-    const request = get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (response) => {
-      if (response.statusCode !== 200) {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => reject(new Error(`stream answered ${response.statusCode}: ${body}`)));
-        return;
-      }
-      response.setEncoding('utf8');
-      let pending = '';
-      response.on('data', (chunk: string) => {
-        pending += chunk;
-        for (let end = pending.indexOf('\n\n'); end >= 0; end = pending.indexOf('\n\n')) {
-          const event = pending.slice(0, end);
-          pending = pending.slice(end + 2);
-          if (event.startsWith(':')) held.heartbeats++;
-          else if (event.includes('"type":"refetchEvaluation"')) {
-            held.refetches++;
-            held.lastRefetchAt = performance.now();
-          }
-        }
-      });
-      response.on('end', () => (held.endedAt = performance.now()));
-      response.on('close', () => {
-        if (!response.complete) held.failure ??= 'closed before the end of its response';
-      });
-      resolve(held);
-    });
-    request.on('error', (error) => {
-      held.failure ??= error.message;
-      reject(error);
-    });
-    requests.push(request);
-  });
-}
-
-async function openStreams(url: string, count: number): Promise<HeldStream[]> {
-  const streams: HeldStream[] = [];
-  while (streams.length < count) {
-    const batch = Math.min(BATCH, count - streams.length);
-    streams.push(...(await Promise.all(Array.from({ length: batch }, () => openStream(url)))));
-  }
-  return streams;
-}
-
-const count = (streams: HeldStream[], holds: (stream: HeldStream) => boolean) =>
-  streams.reduce((sum, stream) => sum + (holds(stream) ? 1 : 0), 0);
-
-/** Waits until `holds` is true of every stream, or `limitMs`; returns how many it is true of. */
-const untilAll = (streams: HeldStream[], holds: (stream: HeldStream) => boolean, limitMs: number) =>
-  eventually(
-    async () => count(streams, holds),
-    (n) => n === streams.length,
-    limitMs,
-  ).catch(() => count(streams, holds));
-
-/** The bulk response's stream URL, once the evaluator serves `checkout` as `value`. */
-async function streamUrl(stack: E2EStack, key: string, value: boolean): Promise<string> {
-  const evaluator = stack.evaluators[0]!;
-  const bulk = await eventually(
-    async () => {
-      const response = await fetch(`${evaluator.url}/ofrep/v1/evaluate/flags`, {
-        method: 'POST',
-        headers: { 'x-api-key': key, 'content-type': 'application/json' },
-        body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
-      });
-      return (await response.json()) as {
-        flags?: { key: string; value?: unknown }[];
-        eventStreams?: { type: string; endpoint: { requestUri: string } }[];
-      };
-    },
-    (body) => body.flags?.find((flag) => flag.key === 'checkout')?.value === value,
-  );
-  expect(bulk.eventStreams).toEqual([expect.objectContaining({ type: 'sse' })]);
-  return evaluator.url + bulk.eventStreams![0]!.endpoint.requestUri;
-}
-
 describe(`${STREAMS.toLocaleString('en')} idle OFREP streams on one evaluator process`, () => {
   let stack: E2EStack;
+  const rawStreams = new RawStreams();
   let streams: HeldStream[] = [];
 
   beforeAll(async () => {
@@ -137,23 +31,26 @@ describe(`${STREAMS.toLocaleString('en')} idle OFREP streams on one evaluator pr
       evaluators: 1,
       evaluatorEnv: {
         STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS),
+        STREAM_MAX_PER_REPLICA: String(STREAMS),
+        STREAM_MAX_PER_KEY: String(STREAMS),
+        MAX_CONNECTIONS: String(STREAMS + 1000),
         SHUTDOWN_GRACE_MS: String(GRACE_MS),
         LOG_LEVEL: 'warn',
       },
     });
-    await stack.apply(environment);
+    await stack.apply(clientEnvironment);
     await stack.apply(clientFlag(0));
     const key = await stack.apiKey('production', 'web');
-    const url = await streamUrl(stack, key, false);
+    const url = await streamUrl(stack.evaluators[0]!.url, key, false);
     const started = performance.now();
-    streams = await openStreams(url, STREAMS);
+    streams = await rawStreams.open(url, STREAMS);
     console.log(
-      `idle streams: ${streams.length} opened in ${Math.round(performance.now() - started)} ms (batches of ${BATCH})`,
+      `idle streams: ${streams.length} opened in ${Math.round(performance.now() - started)} ms (batches of ${STREAMS_PER_BATCH})`,
     );
   }, 240_000);
 
   afterAll(async () => {
-    for (const request of requests) request.destroy();
+    rawStreams.destroy();
     await stack?.stop();
   }, 60_000);
 

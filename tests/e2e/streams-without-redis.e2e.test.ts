@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually } from '../support/eventually.ts';
 import { EventStreamReader, type StreamEvent } from '../support/event-stream.ts';
 import { kubectlJson } from '../support/kubectl.ts';
+import { clientEnvironment, clientFlag, streamUrl } from '../support/raw-streams.ts';
 import { E2EStack } from './e2e-stack.ts';
 
 // Issue 14: OFREP event streams when the stack's Redis dies. Streams are held by the evaluator, not by Redis:
@@ -13,47 +14,8 @@ import { E2EStack } from './e2e-stack.ts';
 const STREAMS = 100;
 const POLL_MS = 1_000;
 
-const environment = `
-apiVersion: flags.exclusive-change.io/v1alpha1
-kind: Environment
-metadata: { name: production }
-spec:
-  apiKeys: [{ name: web, kind: client }]
-`;
-
-const clientFlag = (percentage: number) => `
-apiVersion: flags.exclusive-change.io/v1alpha1
-kind: FeatureFlag
-metadata: { name: checkout }
-spec:
-  variants: { "on": true, "off": false }
-  defaultVariant: "off"
-  rollout: { percentage: ${percentage} }
-  clientSide: true
-`;
-
 const isRefetch = (event: StreamEvent) =>
   (JSON.parse(event.data) as { type?: string }).type === 'refetchEvaluation';
-
-/** The bulk response's stream URL, once the evaluator serves `checkout` as `value`. */
-async function streamUrl(stack: E2EStack, key: string, value: boolean): Promise<string> {
-  const evaluator = stack.evaluators[0]!;
-  const bulk = await eventually(
-    async () => {
-      const response = await fetch(`${evaluator.url}/ofrep/v1/evaluate/flags`, {
-        method: 'POST',
-        headers: { 'x-api-key': key, 'content-type': 'application/json' },
-        body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
-      });
-      return (await response.json()) as {
-        flags?: { key: string; value?: unknown }[];
-        eventStreams?: { endpoint: { requestUri: string } }[];
-      };
-    },
-    (body) => body.flags?.find((flag) => flag.key === 'checkout')?.value === value,
-  );
-  return evaluator.url + bulk.eventStreams![0]!.endpoint.requestUri;
-}
 
 async function openStreams(url: string, count: number): Promise<EventStreamReader[]> {
   const readers = await Promise.all(Array.from({ length: count }, () => EventStreamReader.open(url, {})));
@@ -88,10 +50,10 @@ describe('OFREP event streams without Redis', () => {
       pollIntervalMs: POLL_MS,
       evaluatorEnv: { LOG_LEVEL: 'warn' },
     });
-    await stack.apply(environment);
+    await stack.apply(clientEnvironment);
     await stack.apply(clientFlag(0));
     key = await stack.apiKey('production', 'web');
-    readers = await openStreams(await streamUrl(stack, key, false), STREAMS);
+    readers = await openStreams(await streamUrl(stack.evaluators[0]!.url, key, false), STREAMS);
   }, 120_000);
 
   afterAll(async () => {
@@ -110,7 +72,7 @@ describe('OFREP event streams without Redis', () => {
 
   it('after Redis restarts, the same streams and a new one hear the next change, and it is Propagated', async () => {
     await stack.redis.start();
-    const fresh = await openStreams(await streamUrl(stack, key, true), 1);
+    const fresh = await openStreams(await streamUrl(stack.evaluators[0]!.url, key, true), 1);
     const all = [...readers, ...fresh];
     readers = all;
     const { events, lastMs } = await hearChange(stack, all, clientFlag(0));

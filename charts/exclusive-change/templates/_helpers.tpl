@@ -82,3 +82,36 @@ seccompProfile:
 - name: RULE_MAX_DEPTH
   value: {{ .Values.rules.maxDepth | quote }}
 {{- end }}
+
+
+{{/* The Secret holding STREAM_TOKEN_SECRET: the user's, or the one this chart creates. */}}
+{{- define "xc.streamTokenSecretName" -}}
+{{- .Values.evaluator.streams.tokenSecret.existingSecret | default (printf "%s-evaluator-stream-token" (include "xc.fullname" .)) -}}
+{{- end -}}
+
+{{/* The evaluator's event streams: limits, heartbeat, URLs and the secret that signs them. */}}
+{{- define "xc.streamEnv" -}}
+{{- $streams := .Values.evaluator.streams -}}
+{{- if gt (int $streams.maxPerReplica) (int .Values.evaluator.maxConnections) }}
+{{- fail "evaluator.streams.maxPerReplica must not exceed evaluator.maxConnections: every stream holds a connection" }}
+{{- end -}}
+- name: STREAM_MAX_PER_REPLICA
+  value: {{ $streams.maxPerReplica | int64 | quote }}
+- name: STREAM_MAX_PER_KEY
+  value: {{ $streams.maxPerKey | int64 | quote }}
+- name: STREAM_HEARTBEAT_MS
+  value: {{ $streams.heartbeatMs | int64 | quote }}
+- name: STREAM_TOKEN_TTL_SECONDS
+  value: {{ $streams.tokenTtlSeconds | int64 | quote }}
+- name: STREAM_INACTIVITY_DELAY_SECONDS
+  value: {{ $streams.inactivityDelaySeconds | int64 | quote }}
+{{- with $streams.baseUrl }}
+- name: STREAM_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+- name: STREAM_TOKEN_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "xc.streamTokenSecretName" . }}
+      key: {{ $streams.tokenSecret.key }}
+{{- end -}}

@@ -117,6 +117,7 @@ const stack = await benchStack('streams', {
     RATE_LIMIT_PER_SECOND: '100000000',
     STREAM_MAX_PER_REPLICA: String(STREAMS),
     STREAM_MAX_PER_KEY: String(STREAMS),
+    STREAM_MAX_PER_TENANT: String(STREAMS),
     MAX_CONNECTIONS: String(STREAMS + 1000),
     SHUTDOWN_GRACE_MS: String(GRACE_MS),
   },

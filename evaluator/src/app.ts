@@ -39,7 +39,7 @@ export interface AppDeps {
   evaluation: FlagEvaluation;
   cors: CorsPolicy;
   /** Event streams (OFREP's and the config route's), or null when they are turned off. */
-  streams: EventStreamDeps | null;
+  streams: Omit<EventStreamDeps, 'withinRateLimit'> | null;
   options: {
     bodyLimitBytes: number;
     /** Requests per second of a key without a limit of its own, all replicas together; 0: none. */
@@ -98,7 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     childLoggerFactory: (logger) => logger,
     bodyLimit: deps.options.bodyLimitBytes,
     // A flag key is up to 128 characters, a stream token about 150 (fastify's default is 100).
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     requestTimeout: deps.options.requestTimeoutMs,
     // Node checks the timeouts every 30 s unless told otherwise: a stalled client would keep its socket that long.
     http: {
@@ -144,6 +144,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   else app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
 
   const defaultPerSecond = deps.options.rateLimitPerSecond;
+  /** Counts a request of `identity`'s key; over its limit, false with Retry-After set. */
+  const withinRateLimit = (identity: Identity, reply: FastifyReply): boolean => {
+    const perSecond = identity.rateLimitPerSecond ?? defaultPerSecond;
+    if (perSecond <= 0) return true;
+    const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 1000);
+    if (current <= perSecond) return true;
+    reply.header('retry-after', Math.ceil(ttl / 1000));
+    return false;
+  };
 
   const refuse = (
     request: FastifyRequest,
@@ -185,14 +194,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         limit(identity);
       };
       const limit = (identity: Identity) => {
-        const perSecond = identity.rateLimitPerSecond ?? defaultPerSecond;
-        if (perSecond > 0) {
-          const { current, ttl } = deps.rateLimitCounters.increment(identity.apiKeyId, 1000);
-          if (current > perSecond) {
-            reply.header('retry-after', Math.ceil(ttl / 1000));
-            return refuse(request, reply, 429, 'rate-limited', 'Too many requests for this API key');
-          }
-        }
+        if (!withinRateLimit(identity, reply))
+          return refuse(request, reply, 429, 'rate-limited', 'Too many requests for this API key');
         // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the
         // tenant is over its share.
         if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
@@ -227,13 +230,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         request.headers['access-control-request-headers'] as string | undefined,
       ),
     );
-  if (deps.streams) {
-    const hub = deps.streams.hub;
-    app.addHook('preClose', async () => hub.closeAll());
-    ofrepStreamRoute(app, deps.streams, deps.snapshots);
+  const streams = deps.streams && { ...deps.streams, withinRateLimit };
+  if (streams) {
+    app.addHook('preClose', async () => streams.hub.closeAll());
+    ofrepStreamRoute(app, streams, deps.snapshots);
   }
 
-  const routeDeps = { snapshots: deps.snapshots, evaluation: deps.evaluation, streams: deps.streams };
+  const routeDeps = { snapshots: deps.snapshots, evaluation: deps.evaluation, streams };
   seedApiRoutes(app, routeDeps);
   ofrepRoutes(app, routeDeps);
   healthRoutes(app, deps);

@@ -256,6 +256,26 @@ describe('OFREP event streams', () => {
     for (const stream of held) stream.close();
   });
 
+  it("counts a stream opening against the key's rate limit, and closes a stream after its lifetime", async () => {
+    const key = await seedApiKey(bed.owner, open, 'short-lived', 'client');
+    const short = await bed.start({ STREAM_TOKEN_TTL_SECONDS: '2', RATE_LIMIT_PER_SECOND: '3' });
+    // One-second windows: start just after one begins, so the bulk call and three openings share it.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+    const bulk = await fetch(`${short.url}/ofrep/v1/evaluate/flags`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const { eventStreams } = (await bulk.json()) as { eventStreams: { endpoint: { requestUri: string } }[] };
+    const url = short.url + eventStreams[0]!.endpoint.requestUri;
+    const opened = await Promise.all([1, 2, 3].map(() => EventStreamReader.open(url, {})));
+    expect(opened.map((stream) => stream.status).sort()).toEqual([200, 200, 429]);
+    const started = Date.now();
+    expect(await opened.find((stream) => stream.status === 200)!.next(() => false, 10_000)).toBeNull();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const stream of opened) stream.close();
+  });
+
   it("closes a revoked key's streams", async () => {
     const key = await seedApiKey(bed.owner, open, 'doomed', 'client');
     const url = await streamUrl(key);

@@ -40,6 +40,8 @@ const configSchema = z.object({
   STREAM_MAX_PER_REPLICA: z.coerce.number().int().nonnegative().default(5_000),
   /** Event streams one API key holds on one replica at most (a client key is shared by every page); then 429. */
   STREAM_MAX_PER_KEY: positiveInt.default(2_500),
+  /** Event streams all of one tenant's keys hold on one replica at most; then 429. */
+  STREAM_MAX_PER_TENANT: positiveInt.default(2_500),
   /** A comment line on each open stream this often: proxies and load balancers close idle connections. */
   STREAM_HEARTBEAT_MS: positiveInt.default(15_000),
   /** How long a stream URL handed out in a bulk response opens its stream. */

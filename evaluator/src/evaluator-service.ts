@@ -1,3 +1,4 @@
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -17,6 +18,7 @@ import { FairScheduler } from './scheduling/fair-scheduler.ts';
 import { subscribeToInvalidations, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
 import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
+import { TextSeal } from './snapshots/sealed-text.ts';
 import { buildSnapshot } from './snapshots/snapshot.ts';
 import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
 import { StreamHub } from './streams/stream-hub.ts';
@@ -98,12 +100,21 @@ export async function startEvaluator(
   const hub = new StreamHub({
     perReplica: config.STREAM_MAX_PER_REPLICA,
     perKey: config.STREAM_MAX_PER_KEY,
+    perTenant: config.STREAM_MAX_PER_TENANT,
   });
-  if (config.STREAM_MAX_PER_REPLICA > 0 && !config.STREAM_TOKEN_SECRET)
+  if (!config.STREAM_TOKEN_SECRET && (config.STREAM_MAX_PER_REPLICA > 0 || config.REDIS_URL))
     log.warn(
-      'STREAM_TOKEN_SECRET is not set: stream URLs open only on this replica (clients of another fetch again first)',
+      'STREAM_TOKEN_SECRET is not set: stream URLs open, and the snapshots this replica leaves in Redis are read, only here',
     );
-  const cache = redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log);
+  // One secret per release (the chart's Secret), a key derived from it per use: stream URLs, and the state
+  // replicas leave in Redis for each other.
+  const releaseSecret = config.STREAM_TOKEN_SECRET
+    ? Buffer.from(config.STREAM_TOKEN_SECRET)
+    : randomBytes(32);
+  const keyFor = (purpose: string) =>
+    Buffer.from(hkdfSync('sha256', releaseSecret, '', `exclusive-change ${purpose}`, 32));
+  const cache =
+    redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log, new TextSeal(keyFor('redis-state')));
   const snapshots = new SnapshotRegistry({
     source: new PostgresSnapshotSource(pool),
     cache,
@@ -173,10 +184,11 @@ export async function startEvaluator(
             keys,
             cors,
             tokens: new StreamTokens({
-              secret: config.STREAM_TOKEN_SECRET,
+              secret: keyFor('stream-tokens'),
               ttlSeconds: config.STREAM_TOKEN_TTL_SECONDS,
             }),
             inactivityDelaySec: config.STREAM_INACTIVITY_DELAY_SECONDS,
+            maxLifetimeMs: config.STREAM_TOKEN_TTL_SECONDS * 1000,
             baseUrl: config.STREAM_BASE_URL?.replace(/\/$/, ''),
           }
         : null,

@@ -11,10 +11,13 @@ const REDACT = [
 
 const masked = (value: unknown) => String(value).includes(API_KEY_PREFIX);
 
+/** A stream's token wherever the path holds it (`//ofrep/...`, an absolute-form request line). */
+const STREAM_TOKEN = new RegExp(`${OFREP_STREAM_PATH.replaceAll('/', '\\/')}[^?#\\s]*`, 'g');
+
 /** A URL as a log line may hold it: a stream's token and a query string holding a key are masked. */
 function loggedUrl(url: string): string {
-  if (url.startsWith(OFREP_STREAM_PATH)) return `${OFREP_STREAM_PATH}[redacted]`;
-  return url.includes(API_KEY_PREFIX) ? `${url.split('?')[0]}?[redacted]` : url;
+  const hidden = url.replace(STREAM_TOKEN, `${OFREP_STREAM_PATH}[redacted]`);
+  return hidden.includes(API_KEY_PREFIX) ? `${hidden.split('?')[0]}?[redacted]` : hidden;
 }
 
 /**

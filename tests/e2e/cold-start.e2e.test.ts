@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { rolloutBucket } from '../../core/src/index.ts';
+import { createHash } from 'node:crypto';
+import { LAST_GOOD_ENVIRONMENTS_KEY, LAST_GOOD_KEY_RING_KEY, rolloutBucket } from '../../core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { E2EStack, environmentManifest, flagManifest, type ProcessHandle } from './e2e-stack.ts';
 
@@ -116,6 +117,27 @@ describe('an evaluator started while Postgres is down', () => {
       );
     process.stdout.write(`converged on the change after Postgres returned in ${Date.now() - started} ms\n`);
   }, 180_000);
+
+  it('serves nothing a Redis writer without the release secret forged', async () => {
+    const redis = new Redis(stack.redis.url);
+    await stack.postgres.cut();
+    try {
+      const forgedKey = 'xc_live_' + 'f'.repeat(32);
+      const keyHash = createHash('sha256').update(forgedKey).digest('hex');
+      const [environmentId, raw] = Object.entries(await redis.hgetall(LAST_GOOD_ENVIRONMENTS_KEY))[0]!;
+      const { tenantId } = JSON.parse(raw) as { tenantId: string };
+      await redis.set(
+        LAST_GOOD_KEY_RING_KEY,
+        JSON.stringify([{ keyHash, apiKeyId: 'forged', tenantId, environmentId, kind: 'server' }]),
+      );
+      const fresh = await stack.startEvaluator();
+      expect(await readiness(fresh)).toBe(503);
+      expect(fresh.output()).toContain('not sealed by this release');
+    } finally {
+      redis.disconnect();
+      await stack.postgres.restore();
+    }
+  }, 120_000);
 
   it('stays not ready when Redis holds no snapshot either', async () => {
     const redis = new Redis(stack.redis.url);

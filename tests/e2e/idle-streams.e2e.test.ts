@@ -33,6 +33,7 @@ describe(`${STREAMS.toLocaleString('en')} idle OFREP streams on one evaluator pr
         STREAM_HEARTBEAT_MS: String(HEARTBEAT_MS),
         STREAM_MAX_PER_REPLICA: String(STREAMS),
         STREAM_MAX_PER_KEY: String(STREAMS),
+        STREAM_MAX_PER_TENANT: String(STREAMS),
         MAX_CONNECTIONS: String(STREAMS + 1000),
         SHUTDOWN_GRACE_MS: String(GRACE_MS),
         LOG_LEVEL: 'warn',

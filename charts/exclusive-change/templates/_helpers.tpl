@@ -99,6 +99,8 @@ seccompProfile:
   value: {{ $streams.maxPerReplica | int64 | quote }}
 - name: STREAM_MAX_PER_KEY
   value: {{ $streams.maxPerKey | int64 | quote }}
+- name: STREAM_MAX_PER_TENANT
+  value: {{ $streams.maxPerTenant | int64 | quote }}
 - name: STREAM_HEARTBEAT_MS
   value: {{ $streams.heartbeatMs | int64 | quote }}
 - name: STREAM_TOKEN_TTL_SECONDS

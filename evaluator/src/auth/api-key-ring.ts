@@ -114,8 +114,11 @@ export class ApiKeyRing {
 
   async #lookUp(digest: Buffer, hex: string): Promise<Identity | null> {
     this.databaseLookups++;
+    const version = this.#version;
     try {
       const found = await this.#source.find(digest);
+      // A reload meanwhile has the newer word on this key (it may have been revoked since this look-up began).
+      if (version !== this.#version) return this.#byHash.get(hex) ?? null;
       if (!found) {
         this.#unknown.set(hex, true);
         return null;

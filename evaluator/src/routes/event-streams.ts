@@ -19,10 +19,16 @@ export interface EventStreamDeps {
   inactivityDelaySec: number;
   /** Where clients reach this evaluator when it is not the origin of their OFREP base URL (a path prefix). */
   baseUrl?: string;
+  /** A stream is closed after this long (give or take a tenth, so reconnections spread); the client reopens it. */
+  maxLifetimeMs: number;
+  /** The key's rate limit, counted for a stream's opening as for a request (false: over it, Retry-After set). */
+  withinRateLimit: (identity: Identity, reply: FastifyReply) => boolean;
 }
 
 /** How long a client refused for the stream limits waits before it asks again. */
 const FULL_RETRY_AFTER_SECONDS = 5;
+/** A client this far behind in reading is cut off rather than buffered for (it reconnects, and catches up). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** The bulk response's `eventStreams`: one SSE stream for this key's view of the environment. */
 export function eventStreamsFor(deps: EventStreamDeps, identity: Identity, revision: number) {
@@ -57,7 +63,7 @@ function corsRefused(
 function holdStream(
   request: FastifyRequest,
   reply: FastifyReply,
-  hub: StreamHub,
+  deps: EventStreamDeps,
   snapshot: Snapshot,
   since: number,
   send: (snapshot: Snapshot) => void,
@@ -67,12 +73,13 @@ function holdStream(
     identity: request.identity!,
     changed: (next) => {
       if (next.revision <= sent) return;
+      if (reply.raw.writableLength > MAX_BUFFERED_BYTES) return sink.close();
       sent = next.revision;
       send(next);
     },
     close: () => reply.sse.close(),
   };
-  const admission = hub.add(sink);
+  const admission = deps.hub.add(sink);
   if (!admission.ok) {
     reply.header('retry-after', FULL_RETRY_AFTER_SECONDS);
     return sendClientError(request, reply, {
@@ -82,7 +89,12 @@ function holdStream(
       detail: admission.reason,
     });
   }
-  reply.sse.onClose(admission.remove);
+  const lifetime = setTimeout(sink.close, deps.maxLifetimeMs * (1 + Math.random() / 10));
+  lifetime.unref();
+  reply.sse.onClose(() => {
+    clearTimeout(lifetime);
+    admission.remove();
+  });
   reply.sse.keepAlive();
   reply.header('x-accel-buffering', 'no');
   reply.sse.sendHeaders();
@@ -124,12 +136,20 @@ export function ofrepStreamRoute(
       if (!grant || !identity || identity.environmentId !== grant.environmentId)
         return sendClientError(request, reply, { status: 401, slug: 'unauthorized', title: 'Unauthorized' });
       request.identity = identity;
+      // Opening a stream counts against the key's rate limit as a request does (the config stream's route
+      // counts it in authentication).
+      if (!deps.withinRateLimit(identity, reply))
+        return sendClientError(request, reply, {
+          status: 429,
+          slug: 'rate-limited',
+          title: 'Too many requests for this API key',
+        });
       const snapshot = await snapshotFor(request, snapshots);
       if (corsRefused(request, reply, deps, snapshot)) return reply;
       return holdStream(
         request,
         reply,
-        deps.hub,
+        deps,
         snapshot,
         lastHeard(reply, grant.revision),
         (next) =>
@@ -174,7 +194,7 @@ export function streamConfig(
   return holdStream(
     request,
     reply,
-    deps.hub,
+    deps,
     snapshot,
     lastHeard(reply, -1),
     (next) =>

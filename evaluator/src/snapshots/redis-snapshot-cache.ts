@@ -10,6 +10,7 @@ import {
   snapshotKey,
 } from '../../../core/src/index.ts';
 import type { ApiKeyIdentity, EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
+import type { TextSeal } from './sealed-text.ts';
 import type { SnapshotCache } from './snapshot-registry.ts';
 import type { SnapshotData } from './snapshot.ts';
 
@@ -56,10 +57,27 @@ export class RedisSnapshotCache implements SnapshotCache {
   readonly #replicaId: string;
   readonly #log: Logger;
 
-  constructor(redis: Redis, replicaId: string, log: Logger) {
+  readonly #seal: TextSeal;
+
+  constructor(redis: Redis, replicaId: string, log: Logger, seal: TextSeal) {
     this.#redis = redis;
     this.#replicaId = replicaId;
     this.#log = log;
+    this.#seal = seal;
+  }
+
+  /** `sealed` opened and parsed with `schema`; null (and a warning) for text this release did not seal. */
+  #opened<T>(sealed: string, schema: z.ZodType<T>, what: string): T | null {
+    const text = this.#seal.open(sealed);
+    if (text === null) {
+      this.#log.warn(
+        { what },
+        'state in Redis not sealed by this release (another STREAM_TOKEN_SECRET?); ignored',
+      );
+      return null;
+    }
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
   }
 
   async get(environmentId: string, minRevision: number): Promise<SnapshotData | null> {
@@ -71,9 +89,7 @@ export class RedisSnapshotCache implements SnapshotCache {
         snapshotKey(environmentId),
         String(minRevision),
       )) as string | null;
-      if (raw === null) return null;
-      const parsed = cachedSnapshotSchema.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
+      return raw === null ? null : this.#opened(raw, cachedSnapshotSchema, `snapshot ${environmentId}`);
     } catch (error) {
       this.#log.debug({ err: error, environmentId }, 'snapshot cache read failed');
       return null;
@@ -87,7 +103,7 @@ export class RedisSnapshotCache implements SnapshotCache {
         1,
         snapshotKey(data.environmentId),
         String(data.revision),
-        JSON.stringify(data),
+        this.#seal.seal(JSON.stringify(data)),
         String(SNAPSHOT_TTL_SECONDS),
       );
     } catch (error) {
@@ -141,7 +157,7 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async #setLastGood(key: string, value: unknown): Promise<void> {
     try {
-      await this.#redis.set(key, JSON.stringify(value), 'EX', SNAPSHOT_TTL_SECONDS);
+      await this.#redis.set(key, this.#seal.seal(JSON.stringify(value)), 'EX', SNAPSHOT_TTL_SECONDS);
     } catch (error) {
       this.#log.debug({ err: error, key }, 'last good state not written');
     }
@@ -150,9 +166,7 @@ export class RedisSnapshotCache implements SnapshotCache {
   async #getLastGood<T>(key: string, schema: z.ZodType<T>): Promise<T | null> {
     try {
       const raw = await this.#redis.get(key);
-      if (raw === null) return null;
-      const parsed = schema.safeParse(JSON.parse(raw));
-      return parsed.success ? parsed.data : null;
+      return raw === null ? null : this.#opened(raw, schema, key);
     } catch (error) {
       this.#log.debug({ err: error, key }, 'last good state not read');
       return null;

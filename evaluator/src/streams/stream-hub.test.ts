@@ -30,7 +30,7 @@ function sink(hub: StreamHub, who: Identity) {
 
 describe('StreamHub', () => {
   it("tells every stream of an environment, and only that environment's", () => {
-    const hub = new StreamHub({ perReplica: 10, perKey: 10 });
+    const hub = new StreamHub({ perReplica: 10, perKey: 10, perTenant: 10 });
     const a = sink(hub, identity('k1')).stream;
     const b = sink(hub, identity('k2')).stream;
     const other = sink(hub, identity('k3', 'env-2')).stream;
@@ -40,7 +40,7 @@ describe('StreamHub', () => {
   });
 
   it('refuses beyond the per-key and the per-replica limit, and counts a closed stream out', () => {
-    const hub = new StreamHub({ perReplica: 3, perKey: 2 });
+    const hub = new StreamHub({ perReplica: 3, perKey: 2, perTenant: 10 });
     const first = sink(hub, identity('k1'));
     sink(hub, identity('k1'));
     expect(sink(hub, identity('k1')).admission).toMatchObject({
@@ -58,8 +58,19 @@ describe('StreamHub', () => {
     expect(sink(hub, identity('k1')).admission.ok).toBe(true);
   });
 
+  it("refuses a tenant's keys together beyond the per-tenant limit, not another tenant's", () => {
+    const hub = new StreamHub({ perReplica: 10, perKey: 10, perTenant: 2 });
+    sink(hub, identity('a1'));
+    sink(hub, identity('a2'));
+    expect(sink(hub, identity('a3')).admission).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('tenant'),
+    });
+    expect(sink(hub, identity('b1', 'env-2', 'tenant-2')).admission.ok).toBe(true);
+  });
+
   it('closes the streams of keys no longer valid, of a removed environment, and all of them', () => {
-    const hub = new StreamHub({ perReplica: 10, perKey: 10 });
+    const hub = new StreamHub({ perReplica: 10, perKey: 10, perTenant: 10 });
     sink(hub, identity('revoked'));
     sink(hub, identity('kept'));
     sink(hub, identity('kept', 'env-2'));

@@ -14,6 +14,8 @@ export interface StreamLimits {
   perReplica: number;
   /** Open streams one API key holds on this replica at most. */
   perKey: number;
+  /** Open streams one tenant's keys hold on this replica at most: one tenant cannot take every slot. */
+  perTenant: number;
 }
 
 export type Admission = { ok: true; remove: () => void } | { ok: false; reason: string };
@@ -27,6 +29,7 @@ export class StreamHub {
   readonly #limits: StreamLimits;
   readonly #byEnvironment = new Map<string, Set<StreamSink>>();
   readonly #perKey = new Map<string, number>();
+  readonly #perTenant = new Map<string, number>();
   #open = 0;
 
   constructor(limits: StreamLimits) {
@@ -49,6 +52,10 @@ export class StreamHub {
     const keyed = this.#perKey.get(apiKeyId) ?? 0;
     if (keyed >= this.#limits.perKey)
       return { ok: false, reason: `one API key holds at most ${this.#limits.perKey} streams per replica` };
+    const tenanted = this.#perTenant.get(sink.identity.tenantId) ?? 0;
+    if (tenanted >= this.#limits.perTenant)
+      return { ok: false, reason: `one tenant holds at most ${this.#limits.perTenant} streams per replica` };
+    this.#perTenant.set(sink.identity.tenantId, tenanted + 1);
     let sinks = this.#byEnvironment.get(environmentId);
     if (!sinks) this.#byEnvironment.set(environmentId, (sinks = new Set()));
     sinks.add(sink);
@@ -94,6 +101,9 @@ export class StreamHub {
     const keyed = (this.#perKey.get(apiKeyId) ?? 1) - 1;
     if (keyed === 0) this.#perKey.delete(apiKeyId);
     else this.#perKey.set(apiKeyId, keyed);
+    const tenanted = (this.#perTenant.get(sink.identity.tenantId) ?? 1) - 1;
+    if (tenanted === 0) this.#perTenant.delete(sink.identity.tenantId);
+    else this.#perTenant.set(sink.identity.tenantId, tenanted);
     this.#open--;
   }
 }

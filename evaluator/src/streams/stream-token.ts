@@ -25,7 +25,7 @@ export class StreamTokens {
   /** The last token issued per grant: a bulk response of an unchanged environment signs nothing. */
   readonly #issued = new Map<string, { expiresAt: number; token: string }>();
 
-  constructor(options: { secret?: string; ttlSeconds: number; now?: () => number }) {
+  constructor(options: { secret?: string | Buffer; ttlSeconds: number; now?: () => number }) {
     this.#secret = options.secret ? Buffer.from(options.secret) : randomBytes(32);
     this.#ttlSeconds = options.ttlSeconds;
     this.#now = options.now ?? Date.now;

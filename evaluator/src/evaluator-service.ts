@@ -17,6 +17,7 @@ import { buildMetricsApp } from './routes/health.ts';
 import { FairScheduler } from './scheduling/fair-scheduler.ts';
 import { subscribeToInvalidations, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
 import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
+import { CompiledFlagPool } from './snapshots/compiled-flag-pool.ts';
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
 import { TextSeal } from './snapshots/sealed-text.ts';
 import { buildSnapshot } from './snapshots/snapshot.ts';
@@ -97,6 +98,7 @@ export async function startEvaluator(
     clock: () => performance.now(),
   });
   const limits = ruleLimitsOf(config);
+  const compiledFlags = new CompiledFlagPool();
   const hub = new StreamHub({
     perReplica: config.STREAM_MAX_PER_REPLICA,
     perKey: config.STREAM_MAX_PER_KEY,
@@ -123,6 +125,7 @@ export async function startEvaluator(
       scheduler.run(
         data.tenantId,
         buildSnapshot(data, {
+          pool: compiledFlags,
           limits,
           previous,
           sliceMs: BUILD_SLICE_MS,
@@ -144,6 +147,7 @@ export async function startEvaluator(
     snapshots: () => snapshots.all(),
     heavyWorkPending: () => scheduler.pending,
     streamsOpen: () => hub.open,
+    compiledFlags: () => compiledFlags.size,
   });
   const keys = new ApiKeyRing(
     {

@@ -102,6 +102,7 @@ export function observeServing(
     snapshots: () => Iterable<Snapshot>;
     heavyWorkPending: () => number;
     streamsOpen: () => number;
+    compiledFlags: () => number;
   },
 ): void {
   const registers = [metrics.registry];
@@ -121,6 +122,14 @@ export function observeServing(
       let oldest = Date.now();
       for (const snapshot of source.snapshots()) oldest = Math.min(oldest, snapshot.builtAt);
       this.set((Date.now() - oldest) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'xc_compiled_flags',
+    help: 'Distinct compiled flag configurations this replica holds (snapshots share identical ones).',
+    registers,
+    collect() {
+      this.set(source.compiledFlags());
     },
   });
   new Gauge({

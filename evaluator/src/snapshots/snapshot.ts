@@ -7,6 +7,7 @@ import {
 } from '../../../core/src/index.ts';
 import type { FlagConfigEntry } from '../../../db/src/evaluator-reads.ts';
 import type { SlicedWork } from '../scheduling/fair-scheduler.ts';
+import type { CompiledFlagPool } from './compiled-flag-pool.ts';
 
 /** The flags one kind of key may evaluate, and what evaluating all of them may cost. */
 export interface FlagView {
@@ -75,6 +76,8 @@ export interface BuildOptions {
   /** A monotonic clock in milliseconds (performance.now). */
   clock: () => number;
   builtAt: number;
+  /** Compiled flags shared across snapshots by their configuration's text; without it, each compiles its own. */
+  pool?: CompiledFlagPool;
 }
 
 function reused(entry: FlagConfigEntry, previous: Snapshot | undefined): CompiledFlag | undefined {
@@ -99,7 +102,8 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
         throw new MissingBaseError(
           `flag ${entry.key} at revision ${entry.revision} is not in the base snapshot`,
         );
-      flag = prepareFlag(JSON.parse(entry.config) as FlagConfig, options.limits, true);
+      const compile = (text: string) => prepareFlag(JSON.parse(text) as FlagConfig, options.limits, true);
+      flag = options.pool ? options.pool.get(entry.config, compile) : compile(entry.config);
       if (options.clock() - sliceStart >= options.sliceMs) {
         yield;
         sliceStart = options.clock();

@@ -185,7 +185,7 @@ const rows: [string, string, string, string][] = [
     '',
   ],
   [
-    `streams: OFREP single throughput with ${n(streams.streams)} streams open vs none`,
+    `streams: OFREP single throughput with ${n(streams.streams)} streams open vs none (heap ${n(streams.heapMb)} MB each)`,
     `${streams.ratio.toFixed(2)} (${n(streams.throughput.holding.rps)} vs ${n(streams.throughput.bare.rps)} req/s)`,
     '',
     '',

@@ -35,7 +35,7 @@ const configSchema = z.object({
   MAX_CONNECTIONS: positiveInt.default(10_000),
   /**
    * Event streams (OFREP's, the config route's) this replica holds at most; beyond it, 429. 0 turns them off.
-   * One costs about 15 KiB of memory (bench:streams): the default fits the chart's 256 MiB evaluator.
+   * One costs 12 to 15 KiB of memory (bench:streams): the default fits the chart's 384 MiB evaluator.
    */
   STREAM_MAX_PER_REPLICA: z.coerce.number().int().nonnegative().default(5_000),
   /** Event streams one API key holds on one replica at most (a client key is shared by every page); then 429. */

@@ -102,6 +102,11 @@ KUBECONFIG
   "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" apply --server-side -f "$ROOT/crds/" >/dev/null
   wait_for apiserver 30 "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" wait --for condition=Established --timeout 1s \
     crd/featureflags.flags.exclusive-change.io crd/environments.flags.exclusive-change.io
+  # Established comes before the API server serves the kinds ("Resource kind ... not found. There can be a delay
+  # between when CustomResourceDefinitions are created and when they are available", seen by a bench's first
+  # create): wait until both can be listed.
+  wait_for apiserver 30 "$bin/kubectl" --kubeconfig "$STATE_DIR/kubeconfig" get --all-namespaces \
+    featureflags.flags.exclusive-change.io,environments.flags.exclusive-change.io
 
   cat >"$ENV_FILE" <<ENV
 export KUBECONFIG=$STATE_DIR/kubeconfig

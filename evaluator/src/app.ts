@@ -8,14 +8,15 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type HookHandlerDoneFunction as HookDone,
   type onRequestHookHandler,
   type onResponseHookHandler,
 } from 'fastify';
 import type { Logger } from 'pino';
 import { presentedKey, type ApiKeyRing, type Identity } from './auth/api-key-ring.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
-import { originAdmitted, type CorsPolicy } from './http/cors.ts';
-import { sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
+import type { CorsPolicy } from './http/cors.ts';
+import { REFUSALS, sendClientError, handleError, handleNotFound } from './http/error-replies.ts';
 import { RefusalPacer } from './http/refusal-pacer.ts';
 import type { SyncedWindowCounters } from './http/request-counters.ts';
 import type { Metrics } from './metrics.ts';
@@ -154,13 +155,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return false;
   };
 
-  const refuse = (
+  /** The last steps of authentication: the key's rate limit, then a large body's share; `done` lets it through. */
+  const limit = (request: FastifyRequest, reply: FastifyReply, done: HookDone, identity: Identity) => {
+    if (!withinRateLimit(identity, reply)) return void sendClientError(request, reply, REFUSALS.rateLimited);
+    // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the tenant is
+    // over its share.
+    if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
+      return void done(new SchedulerFullError(`tenant ${identity.tenantId} used its share of this replica`));
+    done();
+  };
+  const checkOrigin = (
     request: FastifyRequest,
     reply: FastifyReply,
-    status: number,
-    slug: string,
-    title: string,
-  ) => void sendClientError(request, reply, { status, slug, title });
+    done: HookDone,
+    identity: Identity,
+    origin: string,
+    allowed: readonly string[],
+  ) => {
+    if (!deps.cors.admit(reply, origin, allowed, identity.kind))
+      return void sendClientError(request, reply, REFUSALS.originNotAllowed);
+    limit(request, reply, done, identity);
+  };
 
   // Authentication, the per-key limit and CORS run in one callback-style hook, made per route as the route is
   // declared (what it needs is known then): on the evaluation path each promise is measurable
@@ -173,36 +188,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (!identity) {
           // A page may read why it was refused when some environment admits it.
           if (origin !== undefined && deps.cors.mayAdmit(origin)) deps.cors.allow(reply, origin);
-          return refuse(request, reply, 401, 'unauthorized', 'Unauthorized');
+          return void sendClientError(request, reply, REFUSALS.unauthorized);
         }
         request.identity = identity;
         if (route.serverKeysOnly && identity.kind === 'client')
-          return refuse(request, reply, 403, 'server-key-required', 'This route takes a server key');
+          return void sendClientError(request, reply, REFUSALS.serverKeyRequired);
         deps.evaluation.scheduler.noteRequest(identity.tenantId);
-        if (origin === undefined) return limit(identity);
+        if (origin === undefined) return limit(request, reply, done, identity);
         const snapshot = deps.snapshots.get(identity.environmentId);
-        if (snapshot) return checkOrigin(identity, origin, snapshot.corsAllowedOrigins);
+        if (snapshot) return checkOrigin(request, reply, done, identity, origin, snapshot.corsAllowedOrigins);
         snapshotFor(request, deps.snapshots).then(
-          (loaded) => checkOrigin(identity, origin, loaded.corsAllowedOrigins),
+          (loaded) => checkOrigin(request, reply, done, identity, origin, loaded.corsAllowedOrigins),
           done,
         );
-      };
-      const checkOrigin = (identity: Identity, origin: string, allowed: readonly string[]) => {
-        if (!originAdmitted(origin, allowed, identity.kind))
-          return refuse(request, reply, 403, 'origin-not-allowed', 'Origin not allowed');
-        deps.cors.allow(reply, origin);
-        limit(identity);
-      };
-      const limit = (identity: Identity) => {
-        if (!withinRateLimit(identity, reply))
-          return refuse(request, reply, 429, 'rate-limited', 'Too many requests for this API key');
-        // A large body is parsed in its tenant's turn (parseJsonFairly); refused before it is read when the
-        // tenant is over its share.
-        if (isLargeBody(request.headers) && deps.evaluation.scheduler.overShare(identity.tenantId))
-          return void done(
-            new SchedulerFullError(`tenant ${identity.tenantId} used its share of this replica`),
-          );
-        done();
       };
       const resolved = deps.keys.resolveOn(request.raw.socket, presentedKey(request.headers));
       if (resolved instanceof Promise) resolved.then(accept, done);

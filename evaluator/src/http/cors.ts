@@ -14,7 +14,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * listed exactly admits every key; `*` admits any origin, for client keys only (a server key sees every flag and
  * the compiled configurations, and must not be usable from any page on the web).
  */
-export function originAdmitted(origin: string, allowed: readonly string[], kind: ApiKeyKind): boolean {
+function originAdmitted(origin: string, allowed: readonly string[], kind: ApiKeyKind): boolean {
   return allowed.includes(origin) || (kind === 'client' && allowed.includes('*'));
 }
 
@@ -37,6 +37,16 @@ export class CorsPolicy {
   mayAdmit(origin: string): boolean {
     this.#reindex();
     return this.#anyOrigin || this.#origins.has(origin);
+  }
+
+  /**
+   * Whether a page at `origin` may call with a key of `kind` of an environment that allows `allowed`; when it
+   * may, the answer gets the headers that let the page read it.
+   */
+  admit(reply: FastifyReply, origin: string, allowed: readonly string[], kind: ApiKeyKind): boolean {
+    if (!originAdmitted(origin, allowed, kind)) return false;
+    this.allow(reply, origin);
+    return true;
   }
 
   /** The headers of an answer a page at `origin` may read. */

@@ -10,6 +10,14 @@ interface ClientError {
   detail?: string;
 }
 
+/** The refusals of authentication and admission, the same wherever a route or a stream is refused. */
+export const REFUSALS = {
+  unauthorized: { status: 401, slug: 'unauthorized', title: 'Unauthorized' },
+  serverKeyRequired: { status: 403, slug: 'server-key-required', title: 'This route takes a server key' },
+  originNotAllowed: { status: 403, slug: 'origin-not-allowed', title: 'Origin not allowed' },
+  rateLimited: { status: 429, slug: 'rate-limited', title: 'Too many requests for this API key' },
+} as const satisfies Record<string, ClientError>;
+
 /** RFC 9457 problem details, the error body of the seed API. */
 export function sendProblem(reply: FastifyReply, { status, slug, title, detail }: ClientError): FastifyReply {
   return reply

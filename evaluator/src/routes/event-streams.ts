@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OFREP_STREAM_PATH } from '../../../core/src/index.ts';
 import type { ApiKeyRing, Identity } from '../auth/api-key-ring.ts';
-import { originAdmitted, type CorsPolicy } from '../http/cors.ts';
+import type { CorsPolicy } from '../http/cors.ts';
 import { configEtag } from '../http/etag.ts';
-import { sendClientError } from '../http/error-replies.ts';
+import { REFUSALS, sendClientError } from '../http/error-replies.ts';
 import type { Snapshot } from '../snapshots/snapshot.ts';
 import type { SnapshotRegistry } from '../snapshots/snapshot-registry.ts';
 import type { StreamHub, StreamSink } from '../streams/stream-hub.ts';
@@ -47,13 +47,13 @@ function corsRefused(
   snapshot: Snapshot,
 ): boolean {
   const origin = request.headers.origin;
-  if (origin === undefined) return false;
-  if (!originAdmitted(origin, snapshot.corsAllowedOrigins, request.identity!.kind)) {
-    sendClientError(request, reply, { status: 403, slug: 'origin-not-allowed', title: 'Origin not allowed' });
-    return true;
-  }
-  deps.cors.allow(reply, origin);
-  return false;
+  if (
+    origin === undefined ||
+    deps.cors.admit(reply, origin, snapshot.corsAllowedOrigins, request.identity!.kind)
+  )
+    return false;
+  sendClientError(request, reply, REFUSALS.originNotAllowed);
+  return true;
 }
 
 /**
@@ -134,16 +134,12 @@ export function ofrepStreamRoute(
       const grant = deps.tokens.verify(request.params.token);
       const identity = grant ? deps.keys.byId(grant.apiKeyId) : undefined;
       if (!grant || !identity || identity.environmentId !== grant.environmentId)
-        return sendClientError(request, reply, { status: 401, slug: 'unauthorized', title: 'Unauthorized' });
+        return sendClientError(request, reply, REFUSALS.unauthorized);
       request.identity = identity;
       // Opening a stream counts against the key's rate limit as a request does (the config stream's route
       // counts it in authentication).
       if (!deps.withinRateLimit(identity, reply))
-        return sendClientError(request, reply, {
-          status: 429,
-          slug: 'rate-limited',
-          title: 'Too many requests for this API key',
-        });
+        return sendClientError(request, reply, REFUSALS.rateLimited);
       const snapshot = await snapshotFor(request, snapshots);
       if (corsRefused(request, reply, deps, snapshot)) return reply;
       return holdStream(

@@ -23,6 +23,7 @@ spec:
 
 /** `count` evaluations with `key` at once; the statuses and the Retry-After of a refusal. */
 async function burst(key: string, count: number) {
+  const startedIn = Math.floor(Date.now() / 1000);
   const answers = await Promise.all(
     Array.from({ length: count }, () =>
       fetch(`${stack.evaluators[0]!.url}/ofrep/v1/evaluate/flags/checkout`, {
@@ -34,6 +35,8 @@ async function burst(key: string, count: number) {
   );
   const refused = answers.filter((answer) => answer.status === 429);
   return {
+    /** One-second windows the burst spanned: a limit of N lets N a window through. */
+    windows: Math.floor(Date.now() / 1000) - startedIn + 1,
     ok: answers.filter((answer) => answer.status === 200).length,
     refused: refused.length,
     retryAfter: refused.map((answer) => Number(answer.headers.get('retry-after'))),
@@ -88,8 +91,8 @@ describe('per-key rate limits', () => {
       () => burst(key, 100),
       (answer) => answer.ok > 0 && answer.refused > 0,
     );
-    // Counted in one-second windows: a burst may straddle two, so at most twice the limit gets through.
-    expect(limited.ok).toBeLessThanOrEqual(40);
+    // Counted in one-second windows: the limit gets through in each window the burst spanned.
+    expect(limited.ok).toBeLessThanOrEqual(20 * limited.windows);
     expect(limited.retryAfter.every((seconds) => seconds >= 1)).toBe(true);
 
     await stack.apply(environment(10_000));
@@ -100,8 +103,8 @@ describe('per-key rate limits', () => {
     await stack.apply(environment(5));
     const tightened = await eventually(
       () => burst(key, 100),
-      (answer) => answer.ok <= 10 && answer.refused > 0,
+      (answer) => answer.ok <= 5 * answer.windows && answer.refused > 0,
     );
-    expect(tightened.refused).toBeGreaterThanOrEqual(90);
+    expect(tightened.refused).toBeGreaterThanOrEqual(100 - 5 * tightened.windows);
   }, 90_000);
 });

@@ -58,6 +58,11 @@ export class RedisSnapshotCache implements SnapshotCache {
   readonly #log: Logger;
 
   readonly #seal: TextSeal;
+  /**
+   * What this replica last wrote of the whole environment list and the key ring: every replica rewrites them at
+   * each revision poll, and while they are unchanged only their lifetime is renewed.
+   */
+  readonly #written = new Map<string, string>();
 
   constructor(redis: Redis, replicaId: string, log: Logger, seal: TextSeal) {
     this.#redis = redis;
@@ -121,10 +126,13 @@ export class RedisSnapshotCache implements SnapshotCache {
         environment.environmentId,
         JSON.stringify({ tenantId: environment.tenantId, revision: environment.revision }),
       ]);
+      const text = entries.join('\n');
+      if (whole && (await this.#renewedUnchanged(LAST_GOOD_ENVIRONMENTS_KEY, text))) return;
       const transaction = this.#redis.multi();
       if (whole) transaction.del(LAST_GOOD_ENVIRONMENTS_KEY);
       if (entries.length > 0) transaction.hset(LAST_GOOD_ENVIRONMENTS_KEY, ...entries);
       await transaction.expire(LAST_GOOD_ENVIRONMENTS_KEY, SNAPSHOT_TTL_SECONDS).exec();
+      if (whole) this.#written.set(LAST_GOOD_ENVIRONMENTS_KEY, text);
     } catch (error) {
       this.#log.debug({ err: error }, 'environment list not remembered');
     }
@@ -155,9 +163,17 @@ export class RedisSnapshotCache implements SnapshotCache {
     return keys && keys.map((key) => ({ ...key, keyHash: Buffer.from(key.keyHash, 'hex') }));
   }
 
+  /** True when `text` is what this replica last wrote as `key` and the key is still there (its lifetime renewed). */
+  async #renewedUnchanged(key: string, text: string): Promise<boolean> {
+    return this.#written.get(key) === text && (await this.#redis.expire(key, SNAPSHOT_TTL_SECONDS)) === 1;
+  }
+
   async #setLastGood(key: string, value: unknown): Promise<void> {
     try {
-      await this.#redis.set(key, this.#seal.seal(JSON.stringify(value)), 'EX', SNAPSHOT_TTL_SECONDS);
+      const text = JSON.stringify(value);
+      if (await this.#renewedUnchanged(key, text)) return;
+      await this.#redis.set(key, this.#seal.seal(text), 'EX', SNAPSHOT_TTL_SECONDS);
+      this.#written.set(key, text);
     } catch (error) {
       this.#log.debug({ err: error, key }, 'last good state not written');
     }

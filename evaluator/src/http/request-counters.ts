@@ -6,6 +6,8 @@ interface Window {
   length: number;
   /** Requests counted here and not yet added to Redis. */
   pending: number;
+  /** Requests on their way to Redis: counted until its total (which holds them) comes back. */
+  sending: number;
   /** The cluster-wide count Redis last reported, ours included up to that moment. */
   known: number;
 }
@@ -41,11 +43,11 @@ export class SyncedWindowCounters {
     const start = now - (now % windowMs);
     let window = this.#windows.get(key);
     if (!window || window.start !== start) {
-      window = { start, length: windowMs, pending: 0, known: 0 };
+      window = { start, length: windowMs, pending: 0, sending: 0, known: 0 };
       this.#windows.set(key, window);
     }
     window.pending++;
-    return { current: window.known + window.pending, ttl: start + windowMs - now };
+    return { current: window.known + window.sending + window.pending, ttl: start + windowMs - now };
   }
 
   /** Adds local counts to Redis and reads back the totals; forgets windows that have ended. */
@@ -58,6 +60,7 @@ export class SyncedWindowCounters {
       if (window.start + window.length <= now) this.#windows.delete(key);
       else if (window.pending > 0) {
         batch.push([key, window, window.pending]);
+        window.sending += window.pending;
         window.pending = 0;
       }
     }
@@ -69,12 +72,17 @@ export class SyncedWindowCounters {
         pipeline.incrby(redisKey, count).pexpire(redisKey, window.length * 2);
       }
       const replies = (await pipeline.exec()) ?? [];
-      batch.forEach(([, window], index) => {
+      batch.forEach(([, window, count], index) => {
         const [error, total] = replies[index * 2] ?? [];
+        window.sending -= count;
         if (!error && typeof total === 'number') window.known = total;
+        else window.pending += count;
       });
     } catch (error) {
-      for (const [, window, count] of batch) window.pending += count; // keep counting locally
+      for (const [, window, count] of batch) {
+        window.sending -= count;
+        window.pending += count; // keep counting locally
+      }
       this.#log.debug({ err: error }, 'rate-limit counters not shared this round');
     } finally {
       this.#syncing = false;

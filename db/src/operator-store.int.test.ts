@@ -4,7 +4,13 @@ import { pino } from 'pino';
 import { planFlag } from '../../core/src/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/test-database.ts';
 import { createAppPool } from './app-pool.ts';
-import { DatabaseUnavailableError, KeyTakenError, postgresOperatorStore } from './operator-store.ts';
+import {
+  DatabaseUnavailableError,
+  KeyTakenError,
+  postgresOperatorStore,
+  StaleFlagError,
+} from './operator-store.ts';
+import type { FlagWrite } from './stores/flags.ts';
 import { ensureTenant } from './stores/tenants.ts';
 import { withTenant } from './tenant-scope.ts';
 
@@ -41,13 +47,12 @@ const writePlan = (key: string) => {
   if (plan.kind !== 'write') throw new Error('expected a write');
   return plan;
 };
-const flagWrite = (uid: string) => ({
+const flagWrite = (uid: string, stored: FlagWrite['stored'] = null) => ({
   name: 'checkout',
   uid,
   generation: 1,
   actor: { name: 'test', source: 'field-manager' as const },
-  storedId: null,
-  storedEnvironmentIds: [],
+  stored,
 });
 
 describe('transactions', () => {
@@ -79,25 +84,72 @@ describe('postgresOperatorStore', () => {
   const store = () => postgresOperatorStore(pool);
 
   it('reports the second of two concurrent claims on one key as KeyTakenError, not as unavailable', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let written!: () => void;
-    const firstWrote = new Promise<void>((resolve) => (written = resolve));
-    const first = store().inTenant('race', async (tenant) => {
-      await tenant.writeFlag(flagWrite('uid-first'), writePlan('checkout'));
-      written();
-      await held; // the second transaction now waits on the unique index until this one commits
-    });
-    await firstWrote;
-    const second = store().inTenant('race', (tenant) =>
-      tenant.writeFlag(flagWrite('uid-second'), writePlan('checkout')),
+    const flags = await store().flags('race');
+    // another writer's uncommitted row holds the key: the write waits on the unique index until it commits
+    const other = new pg.Client(db.url);
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        "INSERT INTO flags (tenant_id, key, name, resource_name, is_enabled, spec, generation) VALUES ($1, 'checkout', 'checkout', 'other', true, '{}', 1)",
+        [flags.tenantId],
+      );
+      const second = flags.write(flagWrite('uid-second'), writePlan('checkout'));
+      // awaited from now: the commit can end the write before the test awaits it, and a rejection with no
+      // handler yet fails the test as unhandled (seen in a CI run)
+      const refused = expect(second).rejects.toBeInstanceOf(KeyTakenError);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await other.query('COMMIT');
+      await refused;
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('writes a flag, its configurations, the revision bumps and one audit row in one statement', async () => {
+    const environment = await store().inTenant('one-statement', (tenant) =>
+      tenant.upsertEnvironment({
+        key: 'production',
+        displayName: 'production',
+        isDefault: true,
+        corsAllowedOrigins: [],
+        sourceUid: 'uid-one-statement',
+      }),
     );
-    // awaited from now: the first's commit can end the second before `first` itself resolves, and a
-    // rejection with no handler yet fails the test as unhandled (seen in a CI run)
-    const refused = expect(second).rejects.toBeInstanceOf(KeyTakenError);
-    setTimeout(release, 200);
-    await first;
-    await refused;
+    const flags = await store().flags('one-statement');
+    const empty = await flags.read('checkout');
+    expect(empty).toEqual({ environments: [{ id: environment.id, key: 'production' }], stored: null });
+    const plan = planFlag(
+      {
+        uid: 'uid-a',
+        name: 'checkout',
+        generation: 1,
+        spec: { variants: { on: true }, defaultVariant: 'on' },
+      },
+      empty.environments,
+      null,
+    );
+    if (plan.kind !== 'write') throw new Error('expected a write');
+    const revisions = await flags.write(flagWrite('uid-a'), plan);
+    expect(revisions).toEqual(new Map([[environment.id, environment.revision + 1]]));
+    const { stored } = await flags.read('checkout');
+    expect(stored).toMatchObject({ generation: 1, sourceUid: 'uid-a', environmentIds: [environment.id] });
+    expect(await count('SELECT count(*) FROM flag_configs WHERE flag_id = $1', [stored!.id])).toBe(1);
+    expect(
+      await count("SELECT count(*) FROM audit_log WHERE resource = 'checkout' AND tenant_id = $1", [
+        flags.tenantId,
+      ]),
+    ).toBe(1);
+
+    // a write from a stale read (the row moved on meanwhile) is refused whole
+    const moved = { ...stored!, generation: 0 };
+    await expect(flags.write(flagWrite('uid-a', moved), plan)).rejects.toBeInstanceOf(StaleFlagError);
+    expect(
+      await count("SELECT count(*) FROM audit_log WHERE resource = 'checkout' AND tenant_id = $1", [
+        flags.tenantId,
+      ]),
+    ).toBe(1);
+    expect((await flags.read('checkout')).stored).toEqual(stored);
   });
 
   it('lets a refusal by the database through as it is', async () => {

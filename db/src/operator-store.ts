@@ -1,5 +1,5 @@
-import type pg from 'pg';
-import type { Actor, EnvironmentRef, FlagPlan, StoredFlag } from '../../core/src/index.ts';
+import pg from 'pg';
+import type { Actor, FlagPlan } from '../../core/src/index.ts';
 import { isUnavailable, uniqueViolation } from './database-errors.ts';
 import { appendAudit, type AuditEntry } from './stores/audit.ts';
 import {
@@ -10,21 +10,22 @@ import {
   type ApiKeySettings,
   type StoredApiKey,
 } from './stores/api-keys.ts';
+import { deactivateEnvironment, upsertEnvironment, type EnvironmentRow } from './stores/environments.ts';
 import {
-  deactivateEnvironment,
-  listEnvironments,
-  upsertEnvironment,
-  type EnvironmentRow,
-} from './stores/environments.ts';
-import { archiveFlag, readFlag, writeFlag, type FlagWrite } from './stores/flags.ts';
+  archiveFlag,
+  readFlagState,
+  STALE_FLAG_STATE,
+  writeFlag,
+  type FlagState,
+  type FlagWrite,
+} from './stores/flags.ts';
 import { ensureTenant } from './stores/tenants.ts';
-import { withTenant } from './tenant-scope.ts';
+import { inTransaction, withTenant } from './tenant-scope.ts';
 import { withClient } from './with-client.ts';
 
 /** One tenant's rows, inside the one transaction the work runs in. */
 export interface TenantStore {
   readonly tenantId: string;
-  environments(): Promise<EnvironmentRef[]>;
   upsertEnvironment(input: {
     key: string;
     displayName: string;
@@ -33,11 +34,6 @@ export interface TenantStore {
     sourceUid: string;
   }): Promise<EnvironmentRow>;
   deactivateEnvironment(key: string): Promise<{ id: string; revision: number } | null>;
-  readFlag(key: string): Promise<(StoredFlag & { id: string }) | null>;
-  writeFlag(
-    input: Omit<FlagWrite, 'tenantId'>,
-    plan: Extract<FlagPlan, { kind: 'write' }>,
-  ): Promise<Map<string, number>>;
   archiveFlag(input: { uid: string; name: string; actor: Actor }): Promise<Map<string, number>>;
   apiKeys(environmentId: string): Promise<StoredApiKey[]>;
   insertApiKey(input: {
@@ -54,15 +50,36 @@ export interface TenantStore {
   audit(entry: Omit<AuditEntry, 'tenantId'>): Promise<void>;
 }
 
+/**
+ * A FeatureFlag's rows, each call one statement and so one transaction of its own: the reconcile's hot path
+ * (two round trips a change, where a transaction of steps took about nine and one per environment).
+ */
+export interface FlagStore {
+  readonly tenantId: string;
+  read(key: string): Promise<FlagState>;
+  /** Throws StaleFlagError when `input.stored` is no longer what the row holds, KeyTakenError as inTenant. */
+  write(
+    input: Omit<FlagWrite, 'tenantId'>,
+    plan: Extract<FlagPlan, { kind: 'write' }>,
+  ): Promise<Map<string, number>>;
+}
+
 /** What the reconcilers need of Postgres: a namespace's rows, in one transaction. */
 export interface OperatorStore {
   /** Runs `work` in one transaction scoped to the namespace's tenant (created on first sight). */
   inTenant<T>(namespace: string, work: (store: TenantStore) => Promise<T>): Promise<T>;
+  /** The namespace's FeatureFlag rows (its tenant created on first sight). */
+  flags(namespace: string): Promise<FlagStore>;
 }
 
 /** Postgres could not be reached or could not serve: retry later. */
 export class DatabaseUnavailableError extends Error {
   readonly code = 'XC_ERR_DATABASE_UNAVAILABLE';
+}
+
+/** The flag row a write was to replace changed after it was read: read and decide again. */
+export class StaleFlagError extends Error {
+  readonly code = 'XC_ERR_STALE_FLAG';
 }
 
 /** Two FeatureFlags claimed one key at the same moment and the other committed first. */
@@ -73,11 +90,8 @@ export class KeyTakenError extends Error {
 function tenantStore(client: pg.ClientBase, tenantId: string): TenantStore {
   return {
     tenantId,
-    environments: () => listEnvironments(client, tenantId),
     upsertEnvironment: (input) => upsertEnvironment(client, { tenantId, ...input }),
     deactivateEnvironment: (key) => deactivateEnvironment(client, tenantId, key),
-    readFlag: (key) => readFlag(client, tenantId, key),
-    writeFlag: (input, plan) => writeFlag(client, { tenantId, ...input }, plan),
     archiveFlag: (input) => archiveFlag(client, { tenantId, ...input }),
     apiKeys: (environmentId) => listApiKeys(client, environmentId),
     insertApiKey: (input) => insertApiKey(client, { tenantId, ...input }),
@@ -90,31 +104,63 @@ function tenantStore(client: pg.ClientBase, tenantId: string): TenantStore {
 /**
  * The operator's Postgres: tenant ids remembered by namespace, every unit of work one tenant-scoped transaction,
  * and failures sorted by what they mean: DatabaseUnavailableError (the connection's), KeyTakenError (a unique
- * violation on a flag's live key), anything else as it is (a bug, or data the database refused).
+ * violation on a flag's live key), StaleFlagError (a flag write's row moved on), anything else as it is (a bug,
+ * or data the database refused).
  */
-export function postgresOperatorStore(pool: pg.Pool): OperatorStore {
+export function postgresOperatorStore(
+  pool: pg.Pool,
+  options: { sharedSession?: boolean } = {},
+): OperatorStore {
   const tenants = new Map<string, string>();
+  const tenantOf = async (client: pg.ClientBase, namespace: string) => {
+    let tenantId = tenants.get(namespace);
+    if (!tenantId) {
+      tenantId = await ensureTenant(client, namespace);
+      tenants.set(namespace, tenantId);
+    }
+    return tenantId;
+  };
   return {
-    async inTenant(namespace, work) {
-      try {
-        return await withClient(pool, async (client) => {
-          let tenantId = tenants.get(namespace);
-          if (!tenantId) {
-            tenantId = await ensureTenant(client, namespace);
-            tenants.set(namespace, tenantId);
-          }
-          const id = tenantId;
+    inTenant: (namespace, work) =>
+      translated(() =>
+        withClient(pool, async (client) => {
+          const id = await tenantOf(client, namespace);
           return withTenant(client, id, (scoped) => work(tenantStore(scoped, id)));
-        });
-      } catch (error) {
-        if (uniqueViolation(error) === 'flags_live_key')
-          throw new KeyTakenError('another FeatureFlag took this key meanwhile', { cause: error });
-        if (isUnavailable(error))
-          throw new DatabaseUnavailableError(error instanceof Error ? error.message : String(error), {
-            cause: error,
-          });
-        throw error;
-      }
+        }),
+      ),
+    async flags(namespace) {
+      const tenantId =
+        tenants.get(namespace) ??
+        (await translated(() => withClient(pool, (client) => tenantOf(client, namespace))));
+      // One statement on whichever connection is free, returned to the pool at once. Where every connection
+      // shares one session (PGlite), a statement runs only inside a transaction of its own: that is what takes
+      // the role there and keeps other connections' statements from interleaving with it.
+      const statement = <T>(work: (client: pg.ClientBase | pg.Pool) => Promise<T>) =>
+        translated(() =>
+          options.sharedSession ? withClient(pool, (client) => inTransaction(client, work)) : work(pool),
+        );
+      return {
+        tenantId,
+        read: (key) => statement((client) => readFlagState(client, tenantId, key)),
+        write: (input, plan) => statement((client) => writeFlag(client, { tenantId, ...input }, plan)),
+      };
     },
   };
+}
+
+/** Sorts a failure by what it means: see postgresOperatorStore. */
+async function translated<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (uniqueViolation(error) === 'flags_live_key')
+      throw new KeyTakenError('another FeatureFlag took this key meanwhile', { cause: error });
+    if (error instanceof pg.DatabaseError && error.code === STALE_FLAG_STATE)
+      throw new StaleFlagError(error.message, { cause: error });
+    if (isUnavailable(error))
+      throw new DatabaseUnavailableError(error instanceof Error ? error.message : String(error), {
+        cause: error,
+      });
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * The operator's Prometheus metrics, on a registry of its own. The propagation gauge is registered by
  * `watchPropagation` once there is a tracker to read (there is none without Redis).
  */
-export function createOperatorMetrics(queueDepth: () => number) {
+export function createOperatorMetrics(queueDepth: () => number, changesWaiting: () => number = () => 0) {
   const registry = new Registry();
   return {
     registry,
@@ -43,6 +43,14 @@ export function createOperatorMetrics(queueDepth: () => number) {
       registers: [registry],
       collect() {
         this.set(queueDepth());
+      },
+    }),
+    changesWaiting: new Gauge({
+      name: 'xc_operator_changes_waiting',
+      help: 'Changes waiting for a worker: should stay near 0 even during a resync (they go before the backlog).',
+      registers: [registry],
+      collect() {
+        this.set(changesWaiting());
       },
     }),
   };

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { EnvironmentRef } from '../../../core/src/index.ts';
 
 // Environments and their revisions. Every function here runs inside a tenant-scoped transaction (withTenant).
 
@@ -12,14 +11,6 @@ export interface EnvironmentRow {
   settingsChanged: boolean;
   /** The CORS origins it had before this write ([] for a new row). */
   previousOrigins: string[];
-}
-
-export async function listEnvironments(client: pg.ClientBase, tenantId: string): Promise<EnvironmentRef[]> {
-  const result = await client.query<EnvironmentRef>(
-    'SELECT id, key FROM environments WHERE tenant_id = $1 AND is_active ORDER BY key',
-    [tenantId],
-  );
-  return result.rows;
 }
 
 /**

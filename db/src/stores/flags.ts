@@ -1,11 +1,12 @@
 import type pg from 'pg';
-import type { Actor, FlagPlan, StoredFlag } from '../../../core/src/index.ts';
+import type { Actor, EnvironmentRef, FlagPlan, StoredFlag } from '../../../core/src/index.ts';
 import { appendAudit } from './audit.ts';
 import { bumpRevisions } from './environments.ts';
 
-// Flags and their per-environment configurations. Every function here runs inside a tenant-scoped
-// transaction (withTenant): a write commits the flag, its configurations, the revision bumps and its audit
-// row together, or none of them.
+// Flags and their per-environment configurations. The reconcile's read and write are one statement each
+// (db/migrations/1764600000000_flag-writes-in-one-statement.sql), which sets the tenant scope itself; the rest
+// run inside a tenant-scoped transaction (withTenant). A write commits the flag, its configurations, the
+// revision bumps and its audit row together, or none of them.
 
 export interface FlagSummary {
   key: string;
@@ -19,38 +20,42 @@ export interface FlagSummary {
   updatedAt: string;
 }
 
-type FlagRow = {
-  id: string;
-  generation: string;
-  source_uid: string | null;
-  spec: unknown;
-  environment_ids: string[];
-};
+/** What a FeatureFlag's decision reads: the tenant's active environments and the live flag holding its key. */
+export interface FlagState {
+  environments: EnvironmentRef[];
+  stored: (StoredFlag & { id: string }) | null;
+}
 
-const toStored = (row: FlagRow): StoredFlag & { id: string } => ({
-  id: row.id,
-  generation: Number(row.generation),
-  sourceUid: row.source_uid,
-  spec: row.spec,
-  environmentIds: row.environment_ids,
-});
-
-/** The live (not archived) flag holding `key`, with the environments that have a configuration of it. */
-export async function readFlag(
-  client: pg.ClientBase,
+/** Reads a flag's state in one statement (xc_flag_state); inside a transaction or as one of its own. */
+export async function readFlagState(
+  client: pg.ClientBase | pg.Pool,
   tenantId: string,
   key: string,
-): Promise<(StoredFlag & { id: string }) | null> {
-  const result = await client.query<FlagRow>(
-    `SELECT f.id, f.generation, f.source_uid, f.spec,
-            coalesce(array_agg(fc.environment_id) FILTER (WHERE fc.environment_id IS NOT NULL), '{}') AS environment_ids
-     FROM flags f LEFT JOIN flag_configs fc ON fc.flag_id = f.id
-     WHERE f.tenant_id = $1 AND f.key = $2 AND f.status <> 'archived'
-     GROUP BY f.id`,
+): Promise<FlagState> {
+  const result = await client.query<{ state: { environments: EnvironmentRef[]; stored: StoredRow | null } }>(
+    'SELECT xc_flag_state($1, $2) AS state',
     [tenantId, key],
   );
-  return result.rows[0] ? toStored(result.rows[0]) : null;
+  const { environments, stored } = result.rows[0]!.state;
+  return {
+    environments,
+    stored: stored && {
+      id: stored.id,
+      generation: Number(stored.generation),
+      sourceUid: stored.sourceUid,
+      spec: stored.spec,
+      environmentIds: stored.environmentIds,
+    },
+  };
 }
+
+type StoredRow = {
+  id: string;
+  generation: number;
+  sourceUid: string | null;
+  spec: unknown;
+  environmentIds: string[];
+};
 
 export interface FlagWrite {
   tenantId: string;
@@ -58,75 +63,62 @@ export interface FlagWrite {
   uid: string;
   generation: number;
   actor: Actor;
-  /** The row this write replaces (the flag's own, or one whose key it takes over), if any. */
-  storedId: string | null;
-  storedEnvironmentIds: readonly string[];
+  /** The row this write replaces (the flag's own, or one whose key it takes over), as read; null for none. */
+  stored: Pick<StoredFlag & { id: string }, 'id' | 'generation' | 'sourceUid' | 'environmentIds'> | null;
 }
 
+/** SQLSTATE of xc_write_flag's refusal: the row it was to replace changed after it was read. */
+export const STALE_FLAG_STATE = 'XC001';
+
 /**
- * Writes a flag, its configuration in every environment (removing those of environments it no longer has),
- * the revision bump of each environment touched, and the plan's audit row. Returns the new revisions.
+ * Writes a flag in one statement (xc_write_flag), so in one transaction: the flag, its configuration in every
+ * environment (removing those of environments it no longer has), the revision bump of each environment
+ * touched, and the plan's audit row. Returns the new revisions. Refused with STALE_FLAG_STATE when the row it
+ * replaces is no longer as read.
  */
 export async function writeFlag(
-  client: pg.ClientBase,
+  client: pg.ClientBase | pg.Pool,
   input: FlagWrite,
   plan: Extract<FlagPlan, { kind: 'write' }>,
 ): Promise<Map<string, number>> {
   const { spec } = plan;
   const enabled = spec.state === 'ENABLED';
-  const values = [
-    input.tenantId,
-    plan.key,
-    spec.displayName ?? input.name,
-    spec.description ?? null,
-    spec.rollout?.percentage ?? null,
-    enabled,
-    JSON.stringify(spec),
-    input.generation,
-    input.uid,
-    input.name,
-    enabled ? 'active' : 'inactive',
-  ];
-  const flag = input.storedId
-    ? await client.query<{ id: string }>(
-        `UPDATE flags SET key = $2, name = $3, description = $4, rollout_percentage = $5, is_enabled = $6, spec = $7, generation = $8,
-           source_uid = $9, resource_name = $10, status = $11, updated_at = now() WHERE tenant_id = $1 AND id = $12 RETURNING id`,
-        [...values, input.storedId],
-      )
-    : await client.query<{ id: string }>(
-        `INSERT INTO flags (tenant_id, key, name, description, rollout_percentage, is_enabled, spec, generation, source_uid, resource_name, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-        values,
-      );
-  const flagId = flag.rows[0]!.id;
   const wanted = plan.configs.map((config) => config.environmentId);
-  const dropped = input.storedEnvironmentIds.filter((id) => !wanted.includes(id));
-  const revisions = await bumpRevisions(client, [...wanted, ...dropped]);
-  if (dropped.length > 0)
-    await client.query('DELETE FROM flag_configs WHERE flag_id = $1 AND environment_id = ANY($2::uuid[])', [
-      flagId,
-      dropped,
-    ]);
-  for (const { environmentId, config } of plan.configs) {
-    await client.query(
-      `INSERT INTO flag_configs (flag_id, environment_id, tenant_id, config, revision) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (flag_id, environment_id) DO UPDATE SET config = EXCLUDED.config, revision = EXCLUDED.revision, updated_at = now()`,
-      [flagId, environmentId, input.tenantId, JSON.stringify(config), revisions.get(environmentId)],
-    );
-  }
-  if (plan.audit) {
-    await appendAudit(client, {
-      tenantId: input.tenantId,
-      actor: input.actor,
+  const change = {
+    storedId: input.stored?.id ?? null,
+    storedGeneration: input.stored?.generation ?? null,
+    storedSourceUid: input.stored?.sourceUid ?? null,
+    flag: {
+      key: plan.key,
+      name: spec.displayName ?? input.name,
+      description: spec.description ?? null,
+      rolloutPercentage: spec.rollout?.percentage ?? null,
+      isEnabled: enabled,
+      spec,
+      generation: input.generation,
+      sourceUid: input.uid,
+      resourceName: input.name,
+      status: enabled ? 'active' : 'inactive',
+    },
+    wanted,
+    dropped: (input.stored?.environmentIds ?? []).filter((id) => !wanted.includes(id)),
+    configs: plan.configs,
+    audit: plan.audit && {
+      actor: input.actor.name,
+      actorSource: input.actor.source,
+      actorEmail: input.actor.email ?? null,
       action: plan.audit.action,
-      kind: 'FeatureFlag',
       resource: input.name,
       generation: input.generation,
-      before: plan.audit.before,
-      after: plan.audit.after,
-    });
-  }
-  return revisions;
+      before: plan.audit.before ?? null,
+      after: plan.audit.after ?? null,
+    },
+  };
+  const result = await client.query<{ revisions: Record<string, string | number> }>(
+    'SELECT xc_write_flag($1, $2) AS revisions',
+    [input.tenantId, JSON.stringify(change)],
+  );
+  return new Map(Object.entries(result.rows[0]!.revisions).map(([id, revision]) => [id, Number(revision)]));
 }
 
 /** Archives a deleted flag: the row stays (the audit trail names it), its configurations go. */

@@ -6,6 +6,42 @@ import type { CustomResource } from './custom-resource.ts';
 const REPORTING_CONTROLLER = 'flags.exclusive-change.io/operator';
 
 /**
+ * Normal Events the API server is sent at most, per second and in one burst. An initial sync of 100,000 flags
+ * would otherwise send 100,000 `Synced` Events, as many writes as the status updates themselves; beyond the
+ * budget Normal Events are dropped (and counted in the log), Warnings never are.
+ */
+const NORMAL_PER_SECOND = 20;
+const NORMAL_BURST = 200;
+
+/** A token bucket. */
+class Budget {
+  #tokens: number;
+  #at = performance.now();
+  dropped = 0;
+
+  readonly perSecond: number;
+  readonly burst: number;
+
+  constructor(perSecond: number, burst: number) {
+    this.perSecond = perSecond;
+    this.burst = burst;
+    this.#tokens = burst;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
+    this.#at = now;
+    if (this.#tokens < 1) {
+      this.dropped++;
+      return false;
+    }
+    this.#tokens--;
+    return true;
+  }
+}
+
+/**
  * Records events.k8s.io Events about our resources. Never throws: callers need not wait, and an Event that
  * cannot be written is logged, not retried.
  */
@@ -13,6 +49,9 @@ export class EventRecorder implements EventSink {
   readonly #api: EventsV1Api;
   readonly #instance: string;
   readonly #log: Logger;
+  readonly #normal = new Budget(NORMAL_PER_SECOND, NORMAL_BURST);
+  #droppedReported = 0;
+  #reporting: NodeJS.Timeout | null = null;
 
   constructor(kubeConfig: KubeConfig, instance: string, log: Logger) {
     this.#api = kubeConfig.makeApiClient(EventsV1Api);
@@ -26,6 +65,7 @@ export class EventRecorder implements EventSink {
     reason: string,
     note: string,
   ): Promise<void> {
+    if (type === 'Normal' && !this.#normal.take()) return this.#reportDropped();
     const { namespace, name, uid, resourceVersion } = resource.metadata;
     try {
       await this.#api.createNamespacedEvent({
@@ -52,5 +92,20 @@ export class EventRecorder implements EventSink {
     } catch (error) {
       this.#log.warn({ err: error, resource: `${namespace}/${name}`, reason }, 'event not recorded');
     }
+  }
+
+  /** One log line a minute at most, with the count since the last. */
+  #reportDropped(): void {
+    if (this.#reporting) return;
+    this.#reporting = setTimeout(() => {
+      this.#reporting = null;
+      const dropped = this.#normal.dropped - this.#droppedReported;
+      this.#droppedReported = this.#normal.dropped;
+      this.#log.info(
+        { dropped, perSecond: NORMAL_PER_SECOND },
+        'Normal Events beyond the budget were not recorded (statuses carry the same news)',
+      );
+    }, 60_000);
+    this.#reporting.unref();
   }
 }

@@ -2,6 +2,7 @@ import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from '
 import type { Logger } from 'pino';
 import { GROUP, VERSION } from '../../../core/src/index.ts';
 import type { ResourceSource, WatchHandler } from '../cluster/cluster.ts';
+import { compactForCache } from './cache-compaction.ts';
 import type { CustomResource } from './custom-resource.ts';
 import type { ResourceClient } from './resource-client.ts';
 
@@ -41,7 +42,7 @@ export class ResourceWatcher implements ResourceSource {
     };
     this.#informer = makeInformer(kubeConfig, `/apis/${GROUP}/${VERSION}/${plural}`, list);
     for (const event of ['add', 'update', 'delete'] as const)
-      this.#informer.on(event, (resource) => onEvent(event, resource));
+      this.#informer.on(event, (resource) => onEvent(event, compactForCache(resource)));
     this.#informer.on('error', (error) => this.#scheduleRestart(error));
   }
 

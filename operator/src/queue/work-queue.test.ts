@@ -86,3 +86,81 @@ describe('WorkQueue', () => {
     expect(gaps[2]!).toBeGreaterThan(gaps[0]!);
   });
 });
+
+describe('WorkQueue lanes', () => {
+  /** A process that holds every key until released, recording the order keys started in. */
+  function heldProcess() {
+    const started: string[] = [];
+    const releases: (() => void)[] = [];
+    const process = async (key: string) => {
+      started.push(key);
+      await new Promise<void>((resolve) => releases.push(resolve));
+    };
+    const releaseAll = async () => {
+      while (releases.length > 0) {
+        for (const release of releases.splice(0)) release();
+        await tick();
+      }
+    };
+    return { started, process, releaseAll };
+  }
+
+  it('keeps reserved workers for changes: a change starts at once while the backlog fills every other', async () => {
+    const held = heldProcess();
+    const queue = runningQueue(held.process, { concurrency: 4, reservedForChanges: 1 });
+    for (let i = 0; i < 100; i++) queue.add(`backlog-${i}`, 'backlog');
+    await tick();
+    expect(held.started).toHaveLength(3);
+    queue.add('change');
+    await tick();
+    expect(held.started.at(-1)).toBe('change');
+    expect(queue.waitingIn('backlog')).toBe(97);
+    await held.releaseAll();
+    await queue.whenIdle();
+    expect(held.started).toHaveLength(101);
+  });
+
+  it('runs waiting changes before waiting backlog', async () => {
+    const seen: string[] = [];
+    const queue = new WorkQueue({ concurrency: 1 });
+    queue.add('resync-a', 'backlog');
+    queue.add('resync-b', 'backlog');
+    queue.add('user-c');
+    queue.run(async (key) => void seen.push(key));
+    await queue.whenIdle();
+    expect(seen).toEqual(['user-c', 'resync-a', 'resync-b']);
+  });
+
+  it('takes the backlog round robin across groups', async () => {
+    const seen: string[] = [];
+    const queue = new WorkQueue({ concurrency: 1, groupOf: (key) => key.split('/')[0]! });
+    for (const key of ['a/1', 'a/2', 'a/3', 'b/1', 'b/2', 'c/1']) queue.add(key, 'backlog');
+    queue.run(async (key) => void seen.push(key));
+    await queue.whenIdle();
+    expect(seen).toEqual(['a/1', 'b/1', 'c/1', 'a/2', 'b/2', 'a/3']);
+  });
+
+  it('moves a waiting backlog key to the changes lane when it is changed, and runs it once', async () => {
+    const seen: string[] = [];
+    const queue = new WorkQueue({ concurrency: 1 });
+    for (const key of ['a', 'b', 'c']) queue.add(key, 'backlog');
+    queue.add('c');
+    queue.add('c', 'backlog');
+    queue.run(async (key) => void seen.push(key));
+    await queue.whenIdle();
+    expect(seen).toEqual(['c', 'a', 'b']);
+  });
+
+  it('runs a key changed during its own backlog reconcile again in the changes lane', async () => {
+    const held = heldProcess();
+    const queue = runningQueue(held.process, { concurrency: 2, reservedForChanges: 1 });
+    queue.add('a', 'backlog');
+    queue.add('b', 'backlog');
+    await tick();
+    expect(held.started).toEqual(['a']);
+    queue.add('a'); // changed while its backlog reconcile runs
+    await held.releaseAll();
+    await queue.whenIdle();
+    expect(held.started.slice(0, 3)).toEqual(['a', 'a', 'b']);
+  });
+});

@@ -1,11 +1,28 @@
+import { FairBacklog, Fifo } from './fair-backlog.ts';
+
+/**
+ * Which lane a key waits in. `change`: someone changed a resource and waits to see it committed. `backlog`:
+ * the initial listing, the periodic resync and fan-outs of many keys, which must not hold up a change.
+ */
+export type Lane = 'change' | 'backlog';
+
 /**
  * A keyed work queue, controller-runtime's contract: one reconcile in flight per key, keys de-duplicated while
  * waiting, a key added during its own reconcile runs once more afterwards, failures retried with per-key
  * exponential backoff, different keys in parallel up to `concurrency`. Keys added before `run` wait for it, so
  * the queue can be built (and watches fill it) before the reconcilers it hands keys to exist.
+ *
+ * Two lanes: changes go first, and `reservedForChanges` of the workers never take backlog, so a change starts
+ * at once even while a sync of 100,000 resources keeps every other worker busy. The backlog is taken round
+ * robin across `groupOf` (the namespace): one tenant's thousands of resources neither delay the others' nor
+ * pile onto the locks that tenant's writes share. A waiting backlog key added as a change moves to that lane.
  */
 export interface WorkQueueOptions {
   concurrency: number;
+  /** Workers only changes may use; default one in eight, at least one (none when concurrency is 1). */
+  reservedForChanges?: number;
+  /** The group a key belongs to, for the backlog's round robin; default: one group. */
+  groupOf?: (key: string) => string;
   baseDelayMs?: number;
   maxDelayMs?: number;
   onError?: (key: string, error: unknown, attempt: number) => void;
@@ -14,18 +31,32 @@ export interface WorkQueueOptions {
 export class WorkQueue {
   #process: ((key: string) => Promise<void>) | null = null;
   readonly #options: Required<WorkQueueOptions>;
-  #waiting = new Set<string>();
-  #order: string[] = [];
-  #active = new Set<string>();
-  #dirty = new Set<string>();
+  /** The lane of every key waiting (not running, not in backoff). */
+  #waiting = new Map<string, Lane>();
+  readonly #changes = new Fifo<string>();
+  readonly #backlog: FairBacklog<string>;
+  #active = new Map<string, Lane>();
+  /** Keys added during their own reconcile: the lane they run in next. */
+  #dirty = new Map<string, Lane>();
   #failures = new Map<string, number>();
-  #timers = new Map<string, NodeJS.Timeout>();
-  #running = 0;
+  #timers = new Map<string, { timer: NodeJS.Timeout; lane: Lane }>();
+  #runningBacklog = 0;
   #stopped = false;
   #idle: (() => void)[] = [];
 
   constructor(options: WorkQueueOptions) {
-    this.#options = { baseDelayMs: 100, maxDelayMs: 60_000, onError: () => {}, ...options };
+    const reserved =
+      options.reservedForChanges ??
+      (options.concurrency > 1 ? Math.max(1, Math.floor(options.concurrency / 8)) : 0);
+    this.#options = {
+      baseDelayMs: 100,
+      maxDelayMs: 60_000,
+      onError: () => {},
+      groupOf: () => '',
+      ...options,
+      reservedForChanges: Math.min(reserved, options.concurrency - 1),
+    };
+    this.#backlog = new FairBacklog(this.#options.groupOf);
   }
 
   /** Starts handing keys to `process`; called once. */
@@ -39,20 +70,31 @@ export class WorkQueue {
     return this.#waiting.size + this.#timers.size;
   }
 
-  add(key: string): void {
+  /** Keys waiting in `lane` (retries in backoff not counted). */
+  waitingIn(lane: Lane): number {
+    let count = 0;
+    for (const waiting of this.#waiting.values()) if (waiting === lane) count++;
+    return count;
+  }
+
+  add(key: string, lane: Lane = 'change'): void {
     if (this.#stopped) return;
     if (this.#active.has(key)) {
-      this.#dirty.add(key);
+      if (this.#dirty.get(key) !== 'change') this.#dirty.set(key, lane);
       return;
     }
-    if (this.#waiting.has(key)) return;
-    const timer = this.#timers.get(key);
-    if (timer) {
-      clearTimeout(timer);
+    const waiting = this.#waiting.get(key);
+    if (waiting === 'change' || waiting === lane) return;
+    const retry = this.#timers.get(key);
+    if (retry) {
+      clearTimeout(retry.timer);
       this.#timers.delete(key);
+      if (retry.lane === 'change') lane = 'change';
     }
-    this.#waiting.add(key);
-    this.#order.push(key);
+    // a backlog key promoted to a change: its backlog entry is skipped when reached
+    this.#waiting.set(key, lane);
+    if (lane === 'change') this.#changes.push(key);
+    else this.#backlog.push(key);
     this.#pump();
   }
 
@@ -64,15 +106,16 @@ export class WorkQueue {
 
   stop(): void {
     this.#stopped = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     this.#waiting.clear();
-    this.#order = [];
+    this.#changes.clear();
+    this.#backlog.clear();
     this.#settleIdle();
   }
 
   #isIdle(): boolean {
-    return this.#waiting.size === 0 && this.#running === 0 && this.#timers.size === 0;
+    return this.#waiting.size === 0 && this.#active.size === 0 && this.#timers.size === 0;
   }
 
   #settleIdle(): void {
@@ -80,17 +123,30 @@ export class WorkQueue {
     for (const resolve of this.#idle.splice(0)) resolve();
   }
 
+  /** The next key to run, changes first; backlog only while a worker beyond the reserved ones is free. */
+  #next(): [string, Lane] | null {
+    for (let key = this.#changes.shift(); key !== undefined; key = this.#changes.shift())
+      if (this.#waiting.get(key) === 'change') return [key, 'change'];
+    const backlogSlots = this.#options.concurrency - this.#options.reservedForChanges;
+    if (this.#runningBacklog >= backlogSlots) return null;
+    for (let key = this.#backlog.shift(); key !== undefined; key = this.#backlog.shift())
+      if (this.#waiting.get(key) === 'backlog') return [key, 'backlog'];
+    return null;
+  }
+
   #pump(): void {
-    while (this.#process && this.#running < this.#options.concurrency && this.#order.length > 0) {
-      const key = this.#order.shift()!;
-      if (!this.#waiting.delete(key)) continue;
-      this.#running++;
-      this.#active.add(key);
-      void this.#run(key);
+    while (this.#process && this.#active.size < this.#options.concurrency) {
+      const next = this.#next();
+      if (!next) return;
+      const [key, lane] = next;
+      this.#waiting.delete(key);
+      this.#active.set(key, lane);
+      if (lane === 'backlog') this.#runningBacklog++;
+      void this.#run(key, lane);
     }
   }
 
-  async #run(key: string): Promise<void> {
+  async #run(key: string, lane: Lane): Promise<void> {
     try {
       await this.#process!(key);
       this.#failures.delete(key);
@@ -98,25 +154,27 @@ export class WorkQueue {
       const attempt = (this.#failures.get(key) ?? 0) + 1;
       this.#failures.set(key, attempt);
       this.#options.onError(key, error, attempt);
-      if (!this.#stopped) this.#retryLater(key, attempt);
+      if (!this.#stopped) this.#retryLater(key, lane, attempt);
     } finally {
       this.#active.delete(key);
-      this.#running--;
-      if (this.#dirty.delete(key)) this.add(key);
+      if (lane === 'backlog') this.#runningBacklog--;
+      const again = this.#dirty.get(key);
+      if (again) {
+        this.#dirty.delete(key);
+        this.add(key, again);
+      }
       this.#pump();
       this.#settleIdle();
     }
   }
 
-  #retryLater(key: string, attempt: number): void {
+  #retryLater(key: string, lane: Lane, attempt: number): void {
     const delay = Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** (attempt - 1));
     const jittered = delay * (0.8 + 0.4 * Math.random());
-    this.#timers.set(
-      key,
-      setTimeout(() => {
-        this.#timers.delete(key);
-        this.add(key);
-      }, jittered),
-    );
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.add(key, lane);
+    }, jittered);
+    this.#timers.set(key, { timer, lane });
   }
 }

@@ -68,9 +68,10 @@ const auditOf =
       after,
     });
 
+// every flag of the namespace: many keys at once, so in the backlog lane, where they hold up no one's change
 const enqueueFlags = (deps: ReconcileDeps, namespace: string) => {
   for (const flag of deps.flags.list(namespace))
-    deps.enqueue(resourceKey(FEATURE_FLAGS.kind, namespace, flag.metadata.name));
+    deps.enqueue(resourceKey(FEATURE_FLAGS.kind, namespace, flag.metadata.name), 'backlog');
 };
 
 /**

@@ -92,7 +92,7 @@ describe('reconcileFeatureFlag', () => {
       store.insertFlag('team-a', { key: 'checkout', name: 'checkout', sourceUid: older.metadata.uid });
     const before = store.transactions;
     await reconcileFeatureFlag(deps, 'team-a', 'checkout-v2');
-    expect(store.transactions - before).toBe(2); // the attempt and its one retry
+    expect(store.transactions - before).toBe(3); // read and write, then the retry's read, which decides KeyConflict
     expect(reasons('checkout-v2')).toEqual(['KeyConflict', 'KeyConflict']);
     expect(cluster.condition('featureflags', 'checkout-v2', 'Synced')?.message).toBe(
       'key "checkout" belongs to FeatureFlag "checkout", which is older',

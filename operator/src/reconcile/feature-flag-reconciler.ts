@@ -7,7 +7,7 @@ import {
   type KeyHolder,
   type PropagationTarget,
 } from '../../../core/src/index.ts';
-import { KeyTakenError, type TenantStore } from '../../../db/src/operator-store.ts';
+import { KeyTakenError, StaleFlagError, type FlagStore } from '../../../db/src/operator-store.ts';
 import type { ResourceCache } from '../cluster/cluster.ts';
 import { resourceActor, resourceDeleter, resourceKey, type CustomResource } from '../kube/custom-resource.ts';
 import {
@@ -35,8 +35,8 @@ interface FlagOutcome {
 
 /**
  * FeatureFlag: gather (the resource, the namespace's environments, the stored row and who holds it) → decide
- * (core's decideFlag) → act (one transaction: flag, configs, revision bumps, audit row; then the
- * invalidations, the status and the Event).
+ * (core's decideFlag) → act (one transaction, one statement: flag, configs, revision bumps, audit row; then
+ * the invalidations, the status and the Event).
  */
 export async function reconcileFeatureFlag(
   deps: ReconcileDeps,
@@ -47,23 +47,23 @@ export async function reconcileFeatureFlag(
   if (!cached) return;
   if (isDeleting(cached)) return finalize(deps, cached);
   const resource = await withFinalizer(deps, plural, cached);
-  const outcome = await storeStep(deps, plural, resource, (store) =>
-    // Two FeatureFlags claiming one key at once: the second to commit sees the first's row on its one retry.
-    retryOnce(KeyTakenError, () =>
-      store.inTenant(namespace, (tenant) => decideAndWrite(deps, tenant, resource)),
-    ),
-  );
+  const outcome = await storeStep(deps, plural, resource, async (store) => {
+    const flags = await store.flags(namespace);
+    // Two FeatureFlags claiming one key at once: the second to commit sees the first's row on its retry; a row
+    // written between the read and the write is read again.
+    return retrying([KeyTakenError, StaleFlagError], () => decideAndWrite(deps, flags, resource));
+  });
   await act(deps, resource, outcome);
 }
 
+/** Read (one statement), decide (core), write (one statement, its own transaction). */
 async function decideAndWrite(
   deps: ReconcileDeps,
-  store: TenantStore,
+  store: FlagStore,
   resource: CustomResource,
 ): Promise<FlagOutcome> {
   const { uid, name, namespace, generation, creationTimestamp } = resource.metadata;
-  const environments = await store.environments();
-  const stored = await store.readFlag(flagKey({ name, spec: resource.spec }));
+  const { environments, stored } = await store.read(flagKey({ name, spec: resource.spec }));
   const decision = decideFlag({
     resource: {
       uid,
@@ -84,15 +84,8 @@ async function decideAndWrite(
   });
   if (decision.kind !== 'write')
     return { tenantId: store.tenantId, decision, environments, revisions: new Map() };
-  const revisions = await store.writeFlag(
-    {
-      name,
-      uid,
-      generation,
-      actor: resourceActor(resource),
-      storedId: stored?.id ?? null,
-      storedEnvironmentIds: stored?.environmentIds ?? [],
-    },
+  const revisions = await store.write(
+    { name, uid, generation, actor: resourceActor(resource), stored },
     decision.plan,
   );
   return { tenantId: store.tenantId, decision, environments, revisions };
@@ -158,11 +151,15 @@ async function finalize(deps: ReconcileDeps, resource: CustomResource): Promise<
   await withoutFinalizer(deps, plural, resource);
 }
 
-async function retryOnce<T>(kind: new (...args: never[]) => Error, work: () => Promise<T>): Promise<T> {
+/** Runs `work` again, once, after one of the `expected` races; a second race goes to the queue's backoff. */
+async function retrying<T>(
+  expected: readonly (new (...args: never[]) => Error)[],
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (!(error instanceof kind)) throw error;
+    if (!expected.some((kind) => error instanceof kind)) throw error;
     return work();
   }
 }

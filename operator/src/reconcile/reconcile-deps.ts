@@ -12,6 +12,7 @@ import type { EventSink, KeyStore, ResourceCache, ResourceWriter } from '../clus
 import type { CustomResource, ResourceStatus } from '../kube/custom-resource.ts';
 import { mergeConditions, sameStatus } from '../kube/resource-client.ts';
 import type { PropagationTracker } from '../propagation/propagation-tracker.ts';
+import type { Lane } from '../queue/work-queue.ts';
 
 /** Everything a reconciler touches, injected by the composition root (and by the unit tests' fakes). */
 export interface ReconcileDeps {
@@ -22,7 +23,7 @@ export interface ReconcileDeps {
   secrets: KeyStore;
   flags: ResourceCache;
   environments: ResourceCache;
-  enqueue: (key: string) => void;
+  enqueue: (key: string, lane?: Lane) => void;
   /** Reports Propagated once evaluators serve a change; absent without Redis (nothing to read it from). */
   propagation?: Pick<PropagationTracker, 'track' | 'forget'>;
   /** What a flag's rules may cost; beyond it a FeatureFlag is InvalidSpec. */

@@ -1,5 +1,11 @@
 import type { StoredFlag } from '../../../../core/src/index.ts';
-import { KeyTakenError, type OperatorStore, type TenantStore } from '../../../../db/src/operator-store.ts';
+import {
+  KeyTakenError,
+  StaleFlagError,
+  type FlagStore,
+  type OperatorStore,
+  type TenantStore,
+} from '../../../../db/src/operator-store.ts';
 import type { AuditEntry } from '../../../../db/src/stores/audit.ts';
 
 // Postgres as the reconcilers' unit tests see it: the rows, with the two guarantees that matter here (a
@@ -98,15 +104,95 @@ export class MemoryStore implements OperatorStore {
     this.#committedMeanwhile.push(inserted);
   }
 
+  async flags(namespace: string): Promise<FlagStore> {
+    const tenantId = this.tenantOf(namespace);
+    const rows = () => this.rows;
+    const live = () => rows().flags.filter((flag) => flag.tenantId === tenantId && !flag.archived);
+    return {
+      tenantId,
+      read: async (key) => {
+        this.#statement();
+        const found = live().find((flag) => flag.key === key);
+        const environments = rows()
+          .environments.filter((environment) => environment.tenantId === tenantId && environment.active)
+          .map(({ id, key }) => ({ id, key }));
+        const stored = found
+          ? structuredClone({
+              id: found.id,
+              generation: found.generation,
+              sourceUid: found.sourceUid,
+              spec: found.spec,
+              environmentIds: found.environmentIds,
+            })
+          : null;
+        return { environments, stored };
+      },
+      write: async (input, plan) => {
+        this.#statement();
+        this.beforeFlagWrite?.();
+        this.beforeFlagWrite = null;
+        this.#committedMeanwhile = []; // a statement of its own: nothing of it to roll back
+        if (live().some((flag) => flag.key === plan.key && flag.id !== input.stored?.id))
+          throw new KeyTakenError('another FeatureFlag took this key meanwhile');
+        if (
+          input.stored &&
+          !live().some((flag) => flag.id === input.stored!.id && flag.generation === input.stored!.generation)
+        )
+          throw new StaleFlagError('the stored flag changed after it was read');
+        let row = live().find((flag) => flag.id === input.stored?.id);
+        if (!row)
+          rows().flags.push(
+            (row = {
+              id: this.nextId('flag'),
+              tenantId,
+              key: plan.key,
+              name: input.name,
+              sourceUid: input.uid,
+              generation: 0,
+              spec: null,
+              environmentIds: [],
+              archived: false,
+            }),
+          );
+        const ids = plan.configs.map((config) => config.environmentId);
+        const revisions = this.#bump([
+          ...ids,
+          ...(input.stored?.environmentIds ?? []).filter((id) => !ids.includes(id)),
+        ]);
+        Object.assign(row, {
+          name: input.name,
+          sourceUid: input.uid,
+          generation: input.generation,
+          spec: plan.spec,
+          environmentIds: ids,
+        });
+        if (plan.audit)
+          rows().audit.push({
+            tenantId,
+            actor: input.actor,
+            kind: 'FeatureFlag',
+            resource: input.name,
+            generation: input.generation,
+            ...plan.audit,
+          });
+        return revisions;
+      },
+    };
+  }
+
+  /** A statement of its own: counted as a transaction, and failed when the test asks. */
+  #statement(): void {
+    this.transactions++;
+    const failure = this.failNext;
+    this.failNext = null;
+    if (failure) throw failure;
+  }
+
   #tenantStore(tenantId: string): TenantStore {
     const rows = () => this.rows;
     const live = () => rows().flags.filter((flag) => flag.tenantId === tenantId && !flag.archived);
     return {
       tenantId,
-      environments: async () =>
-        rows()
-          .environments.filter((environment) => environment.tenantId === tenantId && environment.active)
-          .map(({ id, key }) => ({ id, key })),
       upsertEnvironment: async ({ key, corsAllowedOrigins }) => {
         const found = rows().environments.find(
           (environment) => environment.tenantId === tenantId && environment.key === key,
@@ -145,61 +231,6 @@ export class MemoryStore implements OperatorStore {
         found.active = false;
         found.revision++;
         return { id: found.id, revision: found.revision };
-      },
-      readFlag: async (key) => {
-        const found = live().find((flag) => flag.key === key);
-        return found
-          ? structuredClone({
-              id: found.id,
-              generation: found.generation,
-              sourceUid: found.sourceUid,
-              spec: found.spec,
-              environmentIds: found.environmentIds,
-            })
-          : null;
-      },
-      writeFlag: async (input, plan) => {
-        this.beforeFlagWrite?.();
-        this.beforeFlagWrite = null;
-        if (live().some((flag) => flag.key === plan.key && flag.id !== input.storedId))
-          throw new KeyTakenError('another FeatureFlag took this key meanwhile');
-        let row = live().find((flag) => flag.id === input.storedId);
-        if (!row)
-          rows().flags.push(
-            (row = {
-              id: this.nextId('flag'),
-              tenantId,
-              key: plan.key,
-              name: input.name,
-              sourceUid: input.uid,
-              generation: 0,
-              spec: null,
-              environmentIds: [],
-              archived: false,
-            }),
-          );
-        const ids = plan.configs.map((config) => config.environmentId);
-        const revisions = this.#bump([
-          ...ids,
-          ...input.storedEnvironmentIds.filter((id) => !ids.includes(id)),
-        ]);
-        Object.assign(row, {
-          name: input.name,
-          sourceUid: input.uid,
-          generation: input.generation,
-          spec: plan.spec,
-          environmentIds: ids,
-        });
-        if (plan.audit)
-          rows().audit.push({
-            tenantId,
-            actor: input.actor,
-            kind: 'FeatureFlag',
-            resource: input.name,
-            generation: input.generation,
-            ...plan.audit,
-          });
-        return revisions;
       },
       archiveFlag: async ({ uid, name, actor }) => {
         const row = live().find((flag) => flag.sourceUid === uid);

@@ -50,6 +50,7 @@ export { compile, evaluateKey, prepareFlagSet, type FlagSet } from './evaluation
 export { expectType } from './evaluation/expect-type.ts';
 export { rolloutBucket } from './hashing/buckets.ts';
 export * from './contracts/redis.ts';
+export * from './tenancy/label-selector.ts';
 export {
   flagKey,
   isOlder,

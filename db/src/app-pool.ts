@@ -1,9 +1,14 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { explainingClient, postgresConnection } from './postgres-connection.ts';
 import { scopeRoleToTransactions, type AppRole } from './tenant-scope.ts';
 
 export interface AppPoolOptions {
   databaseUrl: string;
+  /** DATABASE_CA_FILE: the CA of the server's certificate, for sslmode=verify-full and verify-ca. */
+  caFile?: string | undefined;
+  /** DATABASE_SSLMODE, for a URL without sslmode. */
+  sslMode?: string | undefined;
   /** The role every connection acts as, whatever user logs in: row-level security always applies. */
   role: AppRole;
   max: number;
@@ -19,8 +24,14 @@ export interface AppPoolOptions {
 /** A pg pool for one of the apps: its role set on every connection, and broken connections logged, not fatal. */
 export function createAppPool(options: AppPoolOptions): pg.Pool {
   const { log } = options;
+  const connection = postgresConnection({
+    url: options.databaseUrl,
+    caFile: options.caFile,
+    sslMode: options.sslMode,
+  });
   const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
+    ...connection.config,
+    Client: explainingClient(connection),
     max: options.max,
     connectionTimeoutMillis: 3000,
     statement_timeout: options.statementTimeoutMs,

@@ -39,13 +39,26 @@ export interface EnvironmentConfigs {
   flags: FlagConfigEntry[];
 }
 
-export async function listActiveEnvironments(client: pg.ClientBase): Promise<EnvironmentRevision[]> {
+/**
+ * Whether the evaluator serves a tenant, by its namespace's labels (an evaluator group's TENANT_SELECTOR);
+ * without one, every tenant.
+ */
+export type TenantFilter = (labels: Readonly<Record<string, string>>) => boolean;
+
+export async function listActiveEnvironments(
+  client: pg.ClientBase,
+  serves?: TenantFilter,
+): Promise<EnvironmentRevision[]> {
   const result = await inTransaction(client, (scoped) =>
-    scoped.query<{ environment_id: string; tenant_id: string; revision: string }>(
-      'SELECT environment_id, tenant_id, revision FROM xc_active_environments()',
-    ),
+    scoped.query<{
+      environment_id: string;
+      tenant_id: string;
+      revision: string;
+      tenant_labels: Record<string, string>;
+    }>('SELECT environment_id, tenant_id, revision, tenant_labels FROM xc_active_environments()'),
   );
-  return result.rows.map((row) => ({
+  const rows = serves ? result.rows.filter((row) => serves(row.tenant_labels)) : result.rows;
+  return rows.map((row) => ({
     environmentId: row.environment_id,
     tenantId: row.tenant_id,
     revision: Number(row.revision),
@@ -59,6 +72,7 @@ type KeyRow = {
   environment_id: string;
   kind: string;
   rate_limit_per_second: number | null;
+  tenant_labels: Record<string, string>;
 };
 const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   keyHash: row.key_hash,
@@ -68,63 +82,106 @@ const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   kind: row.kind === 'client' ? 'client' : 'server',
   rateLimitPerSecond: row.rate_limit_per_second,
 });
-const KEY_COLUMNS = 'key_hash, api_key_id, tenant_id, environment_id, kind, rate_limit_per_second';
+const KEY_COLUMNS =
+  'key_hash, api_key_id, tenant_id, environment_id, kind, rate_limit_per_second, tenant_labels';
 
-export async function listActiveApiKeys(client: pg.ClientBase): Promise<ApiKeyIdentity[]> {
+export async function listActiveApiKeys(
+  client: pg.ClientBase,
+  serves?: TenantFilter,
+): Promise<ApiKeyIdentity[]> {
   const result = await inTransaction(client, (scoped) =>
     scoped.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM xc_active_api_keys()`),
   );
-  return result.rows.map(toIdentity);
+  return (serves ? result.rows.filter((row) => serves(row.tenant_labels)) : result.rows).map(toIdentity);
 }
 
-export async function findApiKey(client: pg.ClientBase, keyHash: Buffer): Promise<ApiKeyIdentity | null> {
+/** The active key with this hash; null too when it is of a tenant this evaluator does not serve. */
+export async function findApiKey(
+  client: pg.ClientBase,
+  keyHash: Buffer,
+  serves?: TenantFilter,
+): Promise<ApiKeyIdentity | null> {
   const result = await inTransaction(client, (scoped) =>
     scoped.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM xc_find_api_key($1)`, [keyHash]),
   );
-  return result.rows[0] ? toIdentity(result.rows[0]) : null;
+  const row = result.rows[0];
+  return row && (!serves || serves(row.tenant_labels)) ? toIdentity(row) : null;
+}
+
+/** An environment to load, and the revision of the snapshot the caller has of it (-1: none). */
+export interface EnvironmentRequest {
+  environmentId: string;
+  since?: number;
 }
 
 /**
- * One environment's flags and the revision they belong to, read in one statement so the two always agree: a row
- * per flag (one with no flag for an environment without flags), each configuration as text, so no single JSON
- * document of the whole environment is parsed at once. Configurations written at or before `since` come
- * without their text: the caller has them (its snapshot at `since`). Null when the environment does not exist
- * (or is not the tenant's).
+ * Environments of one tenant with their flags and the revisions they belong to, read in one statement (one
+ * round trip for a tenant's every environment at start-up) so each environment's flags and revision always
+ * agree: a row per flag (one with no flag for an environment without flags), each configuration as text, so
+ * no single JSON document of a whole environment is parsed at once. Configurations written at or before an
+ * environment's `since` come without their text: the caller has them (its snapshot at `since`). An
+ * environment that does not exist (or is not the tenant's) is not in the result.
  */
+export async function loadEnvironmentsConfigs(
+  client: pg.ClientBase,
+  tenantId: string,
+  requests: readonly EnvironmentRequest[],
+): Promise<Map<string, EnvironmentConfigs>> {
+  return withTenant(client, tenantId, async (scoped) => {
+    // A row per environment, then one per flag that carries only the flag's columns (a million rows at start-up:
+    // no environment id or origins parsed on each); `ordinal` is the request's place. One statement: the rows
+    // and revisions are of one moment.
+    const result = await scoped.query<{
+      ordinal: number;
+      revision: string | null;
+      cors_allowed_origins: string[] | null;
+      key: string | null;
+      config_revision: string | null;
+      config: string | null;
+    }>(
+      `WITH e AS (
+         SELECT r.ordinal, r.since, e.id, e.revision, e.cors_allowed_origins
+         FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS r(environment_id, since, ordinal)
+         JOIN environments e ON e.id = r.environment_id AND e.is_active
+       )
+       SELECT ordinal::int, revision, cors_allowed_origins, NULL::text AS key, NULL::bigint AS config_revision,
+              NULL::text AS config
+       FROM e
+       UNION ALL
+       SELECT e.ordinal::int, NULL, NULL, fc.config->>'key', fc.revision,
+              CASE WHEN fc.revision > e.since THEN fc.config::text END
+       FROM e JOIN flag_configs fc ON fc.environment_id = e.id
+       ORDER BY 1, 4 NULLS FIRST`,
+      [requests.map((request) => request.environmentId), requests.map((request) => request.since ?? -1)],
+    );
+    const loaded = new Map<string, EnvironmentConfigs>();
+    let environment: EnvironmentConfigs | undefined;
+    for (const row of result.rows) {
+      if (row.key === null) {
+        environment = {
+          revision: Number(row.revision),
+          corsAllowedOrigins: row.cors_allowed_origins ?? [],
+          flags: [],
+        };
+        loaded.set(requests[row.ordinal - 1]!.environmentId, environment);
+      } else
+        environment!.flags.push({
+          key: row.key,
+          revision: Number(row.config_revision),
+          ...(row.config === null ? {} : { config: row.config }),
+        });
+    }
+    return loaded;
+  });
+}
+
+/** One environment's flags (loadEnvironmentsConfigs); null when it does not exist or is not the tenant's. */
 export async function loadEnvironmentConfigs(
   client: pg.ClientBase,
   tenantId: string,
   environmentId: string,
   since = -1,
 ): Promise<EnvironmentConfigs | null> {
-  return withTenant(client, tenantId, async (scoped) => {
-    const result = await scoped.query<{
-      revision: string;
-      cors_allowed_origins: string[];
-      key: string | null;
-      config_revision: string | null;
-      config: string | null;
-    }>(
-      `SELECT e.revision, e.cors_allowed_origins, fc.config->>'key' AS key, fc.revision AS config_revision,
-              CASE WHEN fc.revision > $2 THEN fc.config::text END AS config
-       FROM environments e LEFT JOIN flag_configs fc ON fc.environment_id = e.id
-       WHERE e.id = $1 AND e.is_active
-       ORDER BY key`,
-      [environmentId, since],
-    );
-    const first = result.rows[0];
-    if (!first) return null;
-    const flags = result.rows.flatMap((row): FlagConfigEntry[] =>
-      row.key === null
-        ? []
-        : [
-            {
-              key: row.key,
-              revision: Number(row.config_revision),
-              ...(row.config === null ? {} : { config: row.config }),
-            },
-          ],
-    );
-    return { revision: Number(first.revision), corsAllowedOrigins: first.cors_allowed_origins, flags };
-  });
+  const loaded = await loadEnvironmentsConfigs(client, tenantId, [{ environmentId, since }]);
+  return loaded.get(environmentId) ?? null;
 }

@@ -22,9 +22,26 @@ describe('loadConfig', () => {
       { DATABASE_URL: 'postgres://x', RATE_LIMIT_PER_SECOND: '-1' },
       'RATE_LIMIT_PER_SECOND',
     ],
+    [
+      'a TENANT_SELECTOR that is not a label selector',
+      { DATABASE_URL: 'postgres://x', TENANT_SELECTOR: 'tier in gold' },
+      'TENANT_SELECTOR',
+    ],
   ])('refuses %s, naming the variable', (_name, env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`${variable}:`));
+  });
+
+  it('reads TENANT_SELECTOR as a label selector; unset or empty, every tenant', () => {
+    const base = { DATABASE_URL: 'postgres://x' };
+    expect(loadConfig(base).TENANT_SELECTOR).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_SELECTOR: ' ' }).TENANT_SELECTOR).toBeUndefined();
+    expect(loadConfig({ ...base, TENANT_SELECTOR: 'tier=gold,!legacy' }).TENANT_SELECTOR).toEqual({
+      requirements: [
+        { key: 'tier', operator: 'in', values: ['gold'] },
+        { key: 'legacy', operator: 'doesnotexist' },
+      ],
+    });
   });
 
   it('freezes what it returns', () => {

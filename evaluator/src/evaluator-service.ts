@@ -1,11 +1,16 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ruleLimitsOf } from '../../core/src/index.ts';
 import { findApiKey, listActiveApiKeys } from '../../db/src/evaluator-reads.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
+import {
+  createRedisConnection,
+  redisTargetOf,
+  type RedisTarget,
+} from '../../runtime/src/redis-connection.ts';
 import { withClient } from '../../db/src/with-client.ts';
 import { buildApp } from './app.ts';
 import { SyncedWindowCounters } from './http/request-counters.ts';
@@ -15,13 +20,14 @@ import { CorsPolicy } from './http/cors.ts';
 import { createMetrics, observeServing } from './metrics.ts';
 import { buildMetricsApp } from './routes/health.ts';
 import { FairScheduler } from './scheduling/fair-scheduler.ts';
-import { subscribeToInvalidations, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
+import { InvalidationSubscription, type MessageSubscriber } from './snapshots/invalidation-subscriber.ts';
 import { PostgresSnapshotSource } from './snapshots/postgres-snapshot-source.ts';
 import { CompiledFlagPool } from './snapshots/compiled-flag-pool.ts';
 import { RedisSnapshotCache } from './snapshots/redis-snapshot-cache.ts';
 import { TextSeal } from './snapshots/sealed-text.ts';
 import { buildSnapshot } from './snapshots/snapshot.ts';
 import { SnapshotRegistry } from './snapshots/snapshot-registry.ts';
+import { coalesced, tenantGroupOf } from './snapshots/tenant-group.ts';
 import { StreamHub } from './streams/stream-hub.ts';
 import { StreamTokens } from './streams/stream-token.ts';
 
@@ -42,16 +48,8 @@ const DATABASE_ROLE = 'xc_evaluator';
 /** Milliseconds a snapshot build compiles before it lets other work run. */
 const BUILD_SLICE_MS = 2;
 
-function createRedis(url: string, log: Logger, name: string): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 500,
-    connectionName: name,
-  });
-  redis.on('error', (error) => log.debug({ err: error, connection: name }, 'redis connection problem'));
-  return redis;
+function createRedis(target: RedisTarget, log: Logger, name: string): Redis {
+  return createRedisConnection(target, { connectionName: name, commandTimeout: 500 }, log);
 }
 
 export interface EvaluatorOptions {
@@ -72,16 +70,17 @@ export async function startEvaluator(
 ): Promise<RunningEvaluator> {
   const pool = createAppPool({
     databaseUrl: config.DATABASE_URL,
+    caFile: config.DATABASE_CA_FILE,
+    sslMode: config.DATABASE_SSLMODE,
     role: DATABASE_ROLE,
     max: 10,
     statementTimeoutMs: 5000,
     log,
     sharedSession: options.sharedDatabaseSession,
   });
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log, 'xc-evaluator') : null;
-  const redisSubscriber = config.REDIS_URL
-    ? createRedis(config.REDIS_URL, log, 'xc-evaluator-subscriber')
-    : null;
+  const redisTarget = redisTargetOf(config);
+  const redis = redisTarget ? createRedis(redisTarget, log, 'xc-evaluator') : null;
+  const redisSubscriber = redisTarget ? createRedis(redisTarget, log, 'xc-evaluator-subscriber') : null;
   const subscriber = redisSubscriber ?? options.invalidations ?? null;
   await Promise.all(
     [redis?.connect(), redisSubscriber?.connect()].map((connecting) =>
@@ -104,7 +103,7 @@ export async function startEvaluator(
     perKey: config.STREAM_MAX_PER_KEY,
     perTenant: config.STREAM_MAX_PER_TENANT,
   });
-  if (!config.STREAM_TOKEN_SECRET && (config.STREAM_MAX_PER_REPLICA > 0 || config.REDIS_URL))
+  if (!config.STREAM_TOKEN_SECRET && (config.STREAM_MAX_PER_REPLICA > 0 || redisTarget))
     log.warn(
       'STREAM_TOKEN_SECRET is not set: stream URLs open, and the snapshots this replica leaves in Redis are read, only here',
     );
@@ -115,10 +114,19 @@ export async function startEvaluator(
     : randomBytes(32);
   const keyFor = (purpose: string) =>
     Buffer.from(hkdfSync('sha256', releaseSecret, '', `exclusive-change ${purpose}`, 32));
+  const group = tenantGroupOf(config.TENANT_SELECTOR);
+  if (group.selector) log.info({ tenantSelector: group.selector }, 'serving the tenants of one group');
+  const invalidations = subscriber && new InvalidationSubscription(subscriber, log, Boolean(group.id));
   const cache =
-    redis && new RedisSnapshotCache(redis, config.REPLICA_ID, log, new TextSeal(keyFor('redis-state')));
+    redis &&
+    new RedisSnapshotCache(redis, config.REPLICA_ID, log, new TextSeal(keyFor('redis-state')), group.id);
   const snapshots = new SnapshotRegistry({
-    source: new PostgresSnapshotSource(pool),
+    source: new PostgresSnapshotSource(pool, group.serves, (environments) => {
+      void invalidations
+        ?.serveTenants(environments.map((environment) => environment.tenantId))
+        .then((added) => added && listAgain())
+        .catch(() => undefined);
+    }),
     cache,
     log,
     build: (data, previous) =>
@@ -151,10 +159,10 @@ export async function startEvaluator(
   });
   const keys = new ApiKeyRing(
     {
-      listActive: () => withClient(pool, listActiveApiKeys),
+      listActive: () => withClient(pool, (client) => listActiveApiKeys(client, group.serves)),
       find: (keyHash) => {
         metrics.keyLookups.inc();
-        return withClient(pool, (client) => findApiKey(client, keyHash));
+        return withClient(pool, (client) => findApiKey(client, keyHash, group.serves));
       },
     },
     { unknownLookupsPerSecond: config.UNKNOWN_KEY_LOOKUPS_PER_SECOND },
@@ -218,6 +226,10 @@ export async function startEvaluator(
     await Promise.all([reloadKeys(), snapshots.refreshAll()]);
     ready = true;
   };
+  // Once more after a tenant joined this group (or a namespace was relabelled), however often asked meanwhile.
+  const listAgain = coalesced(refresh, (error) =>
+    log.warn({ err: error }, 'tenants not listed again; retrying with the revision poll'),
+  );
   // Started while Postgres is down (a node drained during a database failover): the last good keys and
   // snapshots other replicas left in Redis, until the revision poll reaches Postgres again.
   const restoreLastGood = async (): Promise<boolean> => {
@@ -241,14 +253,27 @@ export async function startEvaluator(
     config.REVISION_POLL_INTERVAL_MS,
   );
   const heartbeat = setInterval(() => void snapshots.publishServed(), config.SERVED_HEARTBEAT_MS);
-  if (subscriber) {
-    await subscribeToInvalidations(subscriber, log, async (message) => {
-      metrics.invalidations.inc();
-      if (message.keysChanged) await reloadKeys();
-      await snapshots.ensure(message.tenantId, message.environmentId, message.revision);
-    }).catch((error: unknown) =>
-      log.warn({ err: error }, 'not subscribed to invalidations; relying on the revision poll'),
+  // Invalidations published while the subscriber was away (a Redis restart, a Sentinel failover) never reach
+  // it: each time it is back, compare every revision with Postgres now rather than at the next poll.
+  redisSubscriber?.on('ready', () => {
+    void refresh().catch((error: unknown) =>
+      log.warn({ err: error }, 'catch-up after Redis came back failed; the revision poll will retry'),
     );
+  });
+  if (invalidations) {
+    await invalidations
+      .start({
+        onMessage: async (message) => {
+          metrics.invalidations.inc();
+          if (message.keysChanged) await reloadKeys();
+          await snapshots.ensure(message.tenantId, message.environmentId, message.revision);
+        },
+        // A namespace relabelled: its tenant may have come to this group or left it.
+        onTenantsChanged: listAgain,
+      })
+      .catch((error: unknown) =>
+        log.warn({ err: error }, 'not subscribed to invalidations; relying on the revision poll'),
+      );
   }
 
   const url = await app.listen({ host: config.HOST, port: config.PORT });

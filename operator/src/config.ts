@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, parseConfig, ruleLimitVariables } from '../../core/src/index.ts';
 import { isLoopbackHost } from '../../core/src/contracts/loopback.ts';
+import { checkDataStoreVariables, dataStoreVariables } from '../../runtime/src/data-store-variables.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -10,6 +11,7 @@ const configSchema = z
   .object({
     DATABASE_URL: z.url({ error: 'must be a postgres:// URL' }),
     REDIS_URL: z.url({ error: 'must be a redis:// URL' }).optional(),
+    ...dataStoreVariables,
     HOST: z.string().default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8081),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -32,7 +34,7 @@ const configSchema = z
           .map((name) => name.trim())
           .filter(Boolean),
       ),
-    RECONCILE_CONCURRENCY: positiveInt.default(16),
+    RECONCILE_CONCURRENCY: positiveInt.default(32),
     MIGRATE_ON_START: flag.default(true),
     /** Management API: an HS256 secret or a JWKS URL enables it; the audience is then required, the issuer checked when set. */
     MANAGEMENT_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -82,6 +84,7 @@ const configSchema = z
         });
     }
     checkConsoleOidc(config, ctx);
+    checkDataStoreVariables(config, ctx);
   })
   .transform((config) => ({
     ...config,

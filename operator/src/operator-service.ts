@@ -1,16 +1,23 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ENVIRONMENTS, FEATURE_FLAGS, ruleLimitsOf, SERVED_LIVENESS_MS } from '../../core/src/index.ts';
 import { createAppPool } from '../../db/src/app-pool.ts';
+import {
+  createRedisConnection,
+  redisTargetOf,
+  type RedisTarget,
+} from '../../runtime/src/redis-connection.ts';
 import { migrate } from '../../db/src/migrate.ts';
 import { postgresOperatorStore } from '../../db/src/operator-store.ts';
 import type { Cluster, ResourceCache, ResourceWriter } from './cluster/cluster.ts';
 import type { OperatorConfig } from './config.ts';
 import { InvalidationPublisher, type MessagePublisher } from './invalidation-publisher.ts';
-import { resourceKey, type CustomResource } from './kube/custom-resource.ts';
+import { parseResourceKey, resourceKey, type CustomResource } from './kube/custom-resource.ts';
 import { loadKubeConfig, reuseConnections } from './kube/kube-config.ts';
 import { isNotFound } from './kube/kube-errors.ts';
+import { NamespaceLabelRecorder } from './kube/namespace-label-recorder.ts';
+import { namespaceLabelStore } from '../../db/src/stores/namespace-labels.ts';
 import { kubernetesCluster } from './kube/kubernetes-cluster.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { buildOperatorApp } from './operator-app.ts';
@@ -46,15 +53,9 @@ export interface OperatorOptions {
   sharedDatabaseSession?: boolean;
 }
 
-async function connectRedis(url: string | undefined, log: Logger): Promise<Redis | null> {
-  if (!url) return null;
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-  });
-  redis.on('error', (error) => log.debug({ err: error }, 'redis connection problem'));
+async function connectRedis(target: RedisTarget | null, log: Logger): Promise<Redis | null> {
+  if (!target) return null;
+  const redis = createRedisConnection(target, { connectionName: 'xc-operator', commandTimeout: 1000 }, log);
   await redis
     .connect()
     .catch((error: unknown) =>
@@ -123,34 +124,54 @@ export async function startOperator(
   options: OperatorOptions = {},
 ): Promise<RunningOperator> {
   if (config.MIGRATE_ON_START)
-    await migrate({ databaseUrl: config.DATABASE_URL, log: (message) => log.debug(message) });
+    await migrate({
+      databaseUrl: config.DATABASE_URL,
+      caFile: config.DATABASE_CA_FILE,
+      sslMode: config.DATABASE_SSLMODE,
+      log: (message) => log.debug(message),
+    });
   const pool = createAppPool({
     databaseUrl: config.DATABASE_URL,
+    caFile: config.DATABASE_CA_FILE,
+    sslMode: config.DATABASE_SSLMODE,
     role: DATABASE_ROLE,
-    max: config.RECONCILE_CONCURRENCY + 2,
+    // a reconcile holds a connection for one statement at a time: fewer than the workers are enough
+    max: Math.min(config.RECONCILE_CONCURRENCY, 16) + 2,
     statementTimeoutMs: 10_000,
     log,
     sharedSession: options.sharedDatabaseSession,
   });
-  const redis = await connectRedis(config.REDIS_URL, log);
-  const cluster =
-    options.cluster ??
-    kubernetesCluster(
-      options.kubeConfig ? reuseConnections(options.kubeConfig) : loadKubeConfig(),
-      config.POD_NAME,
-      log,
-    );
+  const redis = await connectRedis(redisTargetOf(config), log);
+  const kubeConfig = options.cluster
+    ? null
+    : options.kubeConfig
+      ? reuseConnections(options.kubeConfig)
+      : loadKubeConfig();
+  const cluster = options.cluster ?? kubernetesCluster(kubeConfig!, config.POD_NAME, log);
   const publisher = new InvalidationPublisher(redis ?? options.invalidations ?? null, log);
+  redis?.on('ready', () => void publisher.republishUnsent());
   const queue = new WorkQueue({
     concurrency: config.RECONCILE_CONCURRENCY,
+    groupOf: (key) => parseResourceKey(key).namespace,
     onError: (key, error, attempt) =>
       log.warn({ err: error, key, attempt }, 'reconcile failed; retrying with backoff'),
   });
 
   const elector = config.LEADER_ELECTION ? electorFor(config, cluster) : null;
   const leading = () => (elector ? elector.leading : true);
+  // Namespaces' labels say which evaluator group serves each tenant (a cluster only: local mode has no labels).
+  const namespaceLabels =
+    kubeConfig &&
+    new NamespaceLabelRecorder(kubeConfig, {
+      store: namespaceLabelStore(pool),
+      announce: (namespace) => publisher.publishTenantsChanged(namespace),
+      leading,
+      log,
+    });
   const watched = new Set(config.WATCH_NAMESPACES);
   const seen = new Map<string, string>();
+  // a kind's initial listing and every resync are backlog; what the watch brings after the listing is a change
+  const listed = new Set<string>();
   const enqueueFrom = (kind: string) => (event: string, resource: CustomResource) => {
     const { namespace, name, generation, deletionTimestamp } = resource.metadata;
     // every replica watches (its management API reads and streams from the watch); only the leader reconciles
@@ -163,7 +184,7 @@ export async function startOperator(
     if (event === 'update' && seen.get(key) === state) return;
     if (event === 'delete') seen.delete(key);
     else seen.set(key, state);
-    queue.add(key);
+    queue.add(key, event === 'resync' || !listed.has(kind) ? 'backlog' : 'change');
   };
   const flagChanges = new ResourceChanges();
   const enqueueFlag = enqueueFrom(FEATURE_FLAGS.kind);
@@ -173,19 +194,22 @@ export async function startOperator(
   });
   const environments = cluster.watch(ENVIRONMENTS.plural, enqueueFrom(ENVIRONMENTS.kind));
 
-  const metrics = createOperatorMetrics(() => queue.depth);
+  const metrics = createOperatorMetrics(
+    () => queue.depth,
+    () => queue.waitingIn('change'),
+  );
   const propagation = redis ? propagationTracker(redis, flags, cluster.writer, metrics, log) : undefined;
   queue.run(
     reconcilerFor(
       {
-        store: postgresOperatorStore(pool),
+        store: postgresOperatorStore(pool, { sharedSession: options.sharedDatabaseSession }),
         writer: cluster.writer,
         events: cluster.events,
         publisher,
         secrets: cluster.keys,
         flags,
         environments,
-        enqueue: (key) => queue.add(key),
+        enqueue: (key, lane) => queue.add(key, lane),
         propagation,
         ruleLimits: ruleLimitsOf(config),
         log,
@@ -200,9 +224,16 @@ export async function startOperator(
     for (const resource of environments.list()) enqueueFrom(ENVIRONMENTS.kind)('resync', resource);
     for (const resource of flags.list()) enqueueFrom(FEATURE_FLAGS.kind)('resync', resource);
   };
-  const watching = Promise.all([environments.start(), flags.start()]).then(() => {
-    synced = true;
-  });
+  // Environments listed first, so each namespace's are queued before its flags: a flag written before its
+  // namespace's environments are would be written again for each of them.
+  const watching = environments
+    .start()
+    .then(() => listed.add(ENVIRONMENTS.kind))
+    .then(() => flags.start())
+    .then(() => {
+      listed.add(FEATURE_FLAGS.kind);
+      synced = true;
+    });
   // awaited by `lead`; a replica standing by says so here rather than as an unhandled rejection
   watching.catch((error: unknown) => log.error({ err: error }, 'the watches did not start'));
   const lead = async () => {
@@ -210,6 +241,8 @@ export async function startOperator(
     // a replica that stood by heard the watch's events without queueing them: everything, once, now
     if (elector) resyncAll();
     resync = setInterval(resyncAll, config.RESYNC_INTERVAL_MS);
+    // its first listing records every namespace (an add each), as every relist after a watch error does
+    void namespaceLabels?.start();
   };
   // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
   if (elector)
@@ -240,7 +273,7 @@ export async function startOperator(
       if (resync) clearInterval(resync);
       propagation?.stop();
       await elector?.stop();
-      await Promise.all([flags.stop(), environments.stop()]);
+      await Promise.all([flags.stop(), environments.stop(), namespaceLabels?.stop()]);
       queue.stop();
       await queue.whenIdle();
       await app.close();

@@ -5,22 +5,32 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import autocannon from 'autocannon';
 import { rolloutBucket } from '../../core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
+import {
+  auditLosses,
+  featureFlagAuditRows,
+  loadFigures,
+  recordChaosCase,
+  type AuditLoss,
+} from '../support/chaos-figures.ts';
 import { kubectlJson } from '../support/kubectl.ts';
 import { E2EStack, environmentManifest, flagManifest, type ProcessHandle } from './e2e-stack.ts';
 import { SecondApiServer } from './second-apiserver.ts';
 
 // Faults while changes stream in and evaluators are under load. After each: nothing lost (every flag's
 // audited generations strictly increase and end at its current generation; Postgres and both evaluators hold
-// exactly what the manifests say) and no evaluation failed (zero non-2xx, errors or timeouts).
+// exactly what the manifests say) and no evaluation failed (zero non-2xx, errors or timeouts). Each case's
+// figures (the load, failed evaluations, lost audit rows, time to converge) go to tests/support/chaos-figures.ts
+// for bench/chaos.
 
 const FLAGS = 5;
 
 interface Load {
-  stop(): Promise<{ requests: number; failed: number }>;
+  stop(): Promise<{ results: autocannon.Result[]; elapsedMs: number }>;
 }
 
 /** autocannon against every evaluator, until stopped. */
 function startLoad(stack: E2EStack, key: string): Load {
+  const startedAt = performance.now();
   const runs = stack.evaluators.map((evaluator) => {
     let instance: autocannon.Instance;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
@@ -41,15 +51,13 @@ function startLoad(stack: E2EStack, key: string): Load {
   return {
     async stop() {
       const results = await Promise.all(runs.map((run) => run.stop()));
-      return {
-        requests: results.reduce((sum, result) => sum + result.requests.total, 0),
-        failed: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
-      };
+      return { results, elapsedMs: performance.now() - startedAt };
     },
   };
 }
 
 let round = 0;
+let applied = 0;
 /** One change to every flag; returns the percentages the manifests now say. */
 async function changeAll(stack: E2EStack): Promise<Map<string, number>> {
   round++;
@@ -57,13 +65,25 @@ async function changeAll(stack: E2EStack): Promise<Map<string, number>> {
   for (let i = 0; i < FLAGS; i++) {
     const percentage = (round * 7 + i * 13) % 101;
     await stack.apply(flagManifest(`flag-${i}`, percentage));
+    applied++;
     wanted.set(`flag-${i}`, percentage);
   }
   return wanted;
 }
 
-/** Nothing lost: audit trail, Postgres and every evaluator agree with the manifests. */
-async function expectConverged(stack: E2EStack, key: string, wanted: Map<string, number>): Promise<void> {
+interface Converged {
+  /** When Postgres held, and every evaluator served, every wanted value (performance.now()). */
+  servedAt: number;
+  losses: AuditLoss[];
+  /** Rows of xc_verify_audit_chain: where a tenant's hash chain breaks. */
+  chainBreaks: unknown[];
+}
+
+/**
+ * Waits until Postgres and every evaluator agree with the manifests, then reads what the audit trail lost;
+ * the caller asserts, after recording the figures.
+ */
+async function converge(stack: E2EStack, key: string, wanted: Map<string, number>): Promise<Converged> {
   const owner = await stack.owner();
   const stored = async () =>
     new Map(
@@ -78,29 +98,6 @@ async function expectConverged(stack: E2EStack, key: string, wanted: Map<string,
     (rows) => [...wanted].every(([flag, percentage]) => rows.get(flag) === percentage),
     60_000,
   );
-
-  const flags = await kubectlJson<{ items: { metadata: { name: string; generation: number } }[] }>([
-    'get',
-    'featureflags',
-    '-n',
-    stack.namespace,
-  ]);
-  const audit = await owner.query<{ resource: string; generations: number[] }>(
-    "SELECT resource, array_agg(generation ORDER BY seq) AS generations FROM audit_log WHERE kind = 'FeatureFlag' GROUP BY resource",
-  );
-  const audited = new Map(audit.rows.map((row) => [row.resource, row.generations.map(Number)]));
-  for (const flag of flags.items) {
-    const generations = audited.get(flag.metadata.name) ?? [];
-    expect({
-      flag: flag.metadata.name,
-      increasing: generations.every((generation, i) => i === 0 || generation > generations[i - 1]!),
-      last: generations.at(-1),
-    }).toEqual({ flag: flag.metadata.name, increasing: true, last: flag.metadata.generation });
-  }
-  const verdict = await owner.query(
-    'SELECT t.slug, v.* FROM tenants t, LATERAL xc_verify_audit_chain(t.id) v',
-  );
-  expect(verdict.rows).toEqual([]);
 
   // Every evaluator gives, for every flag and every known user, exactly what the manifests imply: in the
   // rollout when MD5(user + flag) mod 100 is under its percentage. Stale values on either evaluator fail this.
@@ -117,6 +114,12 @@ async function expectConverged(stack: E2EStack, key: string, wanted: Map<string,
     (answers) => answers.every((answer) => JSON.stringify(answer) === JSON.stringify(expected)),
     45_000,
   );
+  const servedAt = performance.now();
+
+  const verdict = await owner.query(
+    'SELECT t.slug, v.* FROM tenants t, LATERAL xc_verify_audit_chain(t.id) v',
+  );
+  return { servedAt, losses: await auditLosses(owner, [stack.namespace]), chainBreaks: verdict.rows };
 }
 
 /** Known users, enough that every percentage between 5 and 95 has some inside and some outside. */
@@ -154,7 +157,13 @@ describe('chaos', () => {
     await stack.apply(environmentManifest());
     for (let i = 0; i < FLAGS; i++) await stack.apply(flagManifest(`flag-${i}`, 50));
     key = await stack.apiKey();
-    await expectConverged(stack, key, new Map(Array.from({ length: FLAGS }, (_, i) => [`flag-${i}`, 50])));
+    const initial = await converge(
+      stack,
+      key,
+      new Map(Array.from({ length: FLAGS }, (_, i) => [`flag-${i}`, 50])),
+    );
+    expect(initial.losses).toEqual([]);
+    expect(initial.chainBreaks).toEqual([]);
   }, 90_000);
 
   afterAll(async () => {
@@ -163,45 +172,72 @@ describe('chaos', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function underLoad(fault: () => Promise<Map<string, number>>): Promise<void> {
+  /**
+   * Runs `inflict` under load and measures the case: it calls `recovered()` when the service it broke is back,
+   * which is where time to converge starts.
+   */
+  async function underLoad(
+    fault: string,
+    inflict: (recovered: () => void) => Promise<Map<string, number>>,
+  ): Promise<void> {
+    const owner = await stack.owner();
+    const [appliedBefore, auditedBefore] = [applied, await featureFlagAuditRows(owner)];
+    let recoveredAt: number | undefined;
     const load = startLoad(stack, key);
-    const wanted = await fault();
-    await expectConverged(stack, key, wanted);
-    const { requests, failed } = await load.stop();
-    expect(requests).toBeGreaterThan(100);
-    expect(failed).toBe(0);
+    const wanted = await inflict(() => (recoveredAt = performance.now()));
+    const converged = await converge(stack, key, wanted);
+    const { results, elapsedMs } = await load.stop();
+    if (recoveredAt === undefined) throw new Error(`${fault}: the case never said when it recovered`);
+    const { load: offered, answered, failedEvaluations } = loadFigures(results, elapsedMs);
+    recordChaosCase({
+      fault,
+      load: offered,
+      failedEvaluations,
+      lostAuditRows: converged.losses.reduce((sum, loss) => sum + loss.lost, 0),
+      convergeMs: Math.round(converged.servedAt - recoveredAt),
+      changes: applied - appliedBefore,
+      auditRows: (await featureFlagAuditRows(owner)) - auditedBefore,
+      evaluators: stack.evaluators.length,
+    });
+    expect(converged.losses).toEqual([]);
+    expect(converged.chainBreaks).toEqual([]);
+    expect(answered).toBeGreaterThan(100);
+    expect(failedEvaluations).toBe(0);
   }
 
   it('Redis killed during changes, then back', async () => {
-    await underLoad(async () => {
+    await underLoad('Redis killed during changes, back after 1 s', async (recovered) => {
       await changeAll(stack);
       await stack.redis.kill();
       await changeAll(stack);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await stack.redis.start();
+      recovered();
       return changeAll(stack);
     });
   }, 120_000);
 
   it('Postgres unreachable for 20 s during changes, then back', async () => {
-    await underLoad(async () => {
+    await underLoad('Postgres unreachable for 20 s during changes', async (recovered) => {
       await changeAll(stack);
       await stack.postgres.cut();
       const wanted = await changeAll(stack);
       await new Promise((resolve) => setTimeout(resolve, 20_000));
       await stack.postgres.restore();
+      recovered();
       return wanted;
     });
   }, 120_000);
 
   it('the operator killed with SIGKILL mid-reconcile, twice', async () => {
-    await underLoad(async () => {
+    await underLoad('the operator SIGKILLed mid-reconcile, twice', async (recovered) => {
       let wanted = new Map<string, number>();
       for (let kill = 0; kill < 2; kill++) {
         wanted = await changeAll(stack);
         stack.operators.at(-1)!.child.kill('SIGKILL');
         await stack.startOperator();
       }
+      recovered(); // the second replacement is healthy
       return wanted;
     });
   }, 120_000);
@@ -229,11 +265,12 @@ describe('chaos', () => {
       return Number.isInteger(index) ? stack.operators[index] : undefined;
     };
     const first = await eventually(leader, (handle) => handle !== undefined, 30_000);
-    await underLoad(async () => {
+    await underLoad('the leading operator SIGKILLed, the standby takes over', async (recovered) => {
       await changeAll(stack);
       first!.child.kill('SIGKILL');
       const wanted = await changeAll(stack);
       await eventually(leader, (handle) => handle !== undefined && handle !== first, 30_000);
+      recovered(); // the standby holds the Lease
       return wanted;
     });
   }, 120_000);
@@ -244,12 +281,13 @@ describe('chaos', () => {
     for (const operator of stack.operators) operator.child.kill('SIGKILL');
     stack.operators = [];
     await stack.startOperator();
-    await underLoad(async () => {
+    await underLoad("the operator's API server restarted during changes", async (recovered) => {
       await changeAll(stack);
       await apiServer.kill();
       const wanted = await changeAll(stack); // through the other API server: only etcd knows, for now
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await apiServer.run();
+      recovered();
       return wanted;
     });
   }, 120_000);

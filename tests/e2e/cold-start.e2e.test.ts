@@ -3,13 +3,15 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { LAST_GOOD_ENVIRONMENTS_KEY, LAST_GOOD_KEY_RING_KEY, rolloutBucket } from '../../core/src/index.ts';
+import { auditLosses, featureFlagAuditRows, loadFigures, recordChaosCase } from '../support/chaos-figures.ts';
 import { eventually } from '../support/eventually.ts';
 import { E2EStack, environmentManifest, flagManifest, type ProcessHandle } from './e2e-stack.ts';
 
 // A new evaluator replica started while Postgres is down (a node drained during a database failover): it
 // becomes ready from the last good snapshots and key ring other replicas left in Redis, serves every
 // environment under load without a failed evaluation, and catches up once Postgres returns. With neither a
-// database nor a snapshot it stays not ready.
+// database nor a snapshot it stays not ready. The first case's figures go to tests/support/chaos-figures.ts for
+// bench/chaos.
 
 const FLAGS = 3;
 const USERS = Array.from({ length: 20 }, (_, index) => `user-${index}`);
@@ -49,6 +51,7 @@ const readiness = async (evaluator: ProcessHandle) =>
 
 /** Single evaluations with every tenant's key, `connections` at a time, for `seconds`. */
 async function load(evaluator: ProcessHandle, seconds: number) {
+  const startedAt = performance.now();
   const results = await Promise.all(
     keys.map(
       (key) =>
@@ -67,10 +70,7 @@ async function load(evaluator: ProcessHandle, seconds: number) {
         ),
     ),
   );
-  return {
-    requests: results.reduce((sum, result) => sum + result.requests.total, 0),
-    failed: results.reduce((sum, result) => sum + result.non2xx + result.errors + result.timeouts, 0),
-  };
+  return loadFigures(results, performance.now() - startedAt);
 }
 
 beforeAll(async () => {
@@ -92,30 +92,43 @@ afterAll(async () => {
 
 describe('an evaluator started while Postgres is down', () => {
   it('serves every environment from Redis with no failed evaluation, then catches up', async () => {
+    const owner = await stack.owner();
+    const auditedBefore = await featureFlagAuditRows(owner);
+    let during: Awaited<ReturnType<typeof load>>;
+    let restoredAt: number;
     await stack.postgres.cut();
     try {
       const fresh = await stack.startEvaluator();
       expect(await readiness(fresh)).toBe(200);
       expect(await servesRound(fresh, 0)).toBe(true);
-      const during = await load(fresh, 5);
-      process.stdout.write(
-        `cold start without Postgres: ${during.requests} evaluations over 5 s, ${during.failed} failed\n`,
-      );
-      expect(during.requests).toBeGreaterThan(100);
-      expect(during.failed).toBe(0);
+      during = await load(fresh, 5);
+      expect(during.answered).toBeGreaterThan(100);
+      expect(during.failedEvaluations).toBe(0);
       expect(fresh.output()).toContain('serving the last good state from Redis');
     } finally {
       await stack.postgres.restore();
+      restoredAt = performance.now();
     }
     await applyRound(1);
-    const started = Date.now();
     for (const evaluator of stack.evaluators)
       await eventually(
         () => servesRound(evaluator, 1),
         (ok) => ok,
         60_000,
       );
-    process.stdout.write(`converged on the change after Postgres returned in ${Date.now() - started} ms\n`);
+    const convergeMs = Math.round(performance.now() - restoredAt);
+    const losses = await auditLosses(owner, stack.namespaces);
+    recordChaosCase({
+      fault: 'Postgres stopped, a fresh evaluator started from Redis',
+      load: during.load,
+      failedEvaluations: during.failedEvaluations,
+      lostAuditRows: losses.reduce((sum, loss) => sum + loss.lost, 0),
+      convergeMs,
+      changes: stack.namespaces.length * FLAGS,
+      auditRows: (await featureFlagAuditRows(owner)) - auditedBefore,
+      evaluators: stack.evaluators.length,
+    });
+    expect(losses).toEqual([]);
   }, 180_000);
 
   it('serves nothing a Redis writer without the release secret forged', async () => {

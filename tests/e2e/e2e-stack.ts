@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,8 @@ export interface E2EStackOptions {
   pollIntervalMs?: number;
   operatorEnv?: Record<string, string>;
   evaluatorEnv?: Record<string, string>;
+  /** How the apps reach Redis instead of REDIS_URL of the stack's own (e.g. REDIS_SENTINELS, a SentinelSet's). */
+  redisEnv?: Record<string, string>;
   /** Where the operator reaches the API server (a second API server for the restart case). */
   kubeconfig?: string;
   /** A migrated database of the stack's own; default: a clone of the test template. */
@@ -64,6 +67,13 @@ async function startProcess(
   return { child, url, output: () => text };
 }
 
+/** The certificates services.sh made in its TLS mode (XC_SERVICES_TLS=1), if it runs in it. */
+function ownRedisTls(): { ca: string; cert: string; key: string } | null {
+  const dir = process.env.XC_TLS_DIR;
+  if (!dir) return null;
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+}
+
 /** A redis-server of its own, on a fixed port so it can be killed and started again. */
 export class OwnRedis {
   readonly port: number;
@@ -75,26 +85,22 @@ export class OwnRedis {
     this.#dir = dir;
   }
 
+  /** Over TLS when the test services are (XC_TLS_DIR from services.sh): the apps then find REDIS_CA_FILE set. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${ownRedisTls() ? 'rediss' : 'redis'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
     const binary = process.env.XC_REDIS_SERVER ?? 'redis-server';
+    const tls = ownRedisTls();
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    if (tls)
+      listen.push('--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca);
     this.#child = spawn(
       binary,
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.#dir,
-      ],
+      [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir],
       {
         stdio: 'ignore',
       },
@@ -103,6 +109,7 @@ export class OwnRedis {
     await eventually(
       async () => {
         const probe = new Redis(this.url, {
+          ...(tls ? { tls: { ca: readFileSync(tls.ca) } } : {}),
           lazyConnect: true,
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
@@ -188,7 +195,7 @@ export class E2EStack {
       'operator/src/main.ts',
       {
         DATABASE_URL: this.databaseUrl,
-        REDIS_URL: this.redis.url,
+        ...this.#redisEnv(),
         WATCH_NAMESPACES: this.namespaces.join(','),
         POD_NAMESPACE: this.namespace,
         POD_NAME: `operator-${this.operators.length}`,
@@ -210,7 +217,7 @@ export class E2EStack {
       'evaluator/src/main.ts',
       {
         DATABASE_URL: this.databaseUrl,
-        REDIS_URL: this.redis.url,
+        ...this.#redisEnv(),
         REPLICA_ID: `evaluator-${this.evaluators.length}`,
         REVISION_POLL_INTERVAL_MS: String(this.#options.pollIntervalMs ?? 30_000),
         SERVED_HEARTBEAT_MS: '1000',
@@ -225,6 +232,10 @@ export class E2EStack {
     );
     this.evaluators.push(evaluator);
     return evaluator;
+  }
+
+  #redisEnv(): Record<string, string> {
+    return this.#options.redisEnv ?? { REDIS_URL: this.redis.url };
   }
 
   async owner(): Promise<pg.Client> {

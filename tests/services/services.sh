@@ -6,12 +6,17 @@
 #   services.sh down   stop what `up` started
 #   services.sh env    print the exports of the running instances
 # Idempotent: `up` on running instances only prints their exports. State lives in $XC_SERVICES_DIR.
+# XC_SERVICES_TLS=1: both speak only TLS, with a CA and a server certificate for 127.0.0.1 and localhost made
+# here by openssl (in $XC_SERVICES_DIR/tls, never committed); the exports then carry sslmode=verify-full and
+# rediss:// URLs and the CA in DATABASE_CA_FILE and REDIS_CA_FILE (and NODE_EXTRA_CA_CERTS, for test helpers).
 set -euo pipefail
 
 STATE_DIR="${XC_SERVICES_DIR:-${TMPDIR:-/tmp}/exclusive-change-services-$(id -u)}"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 ENV_FILE="$STATE_DIR/env"
+TLS_DIR="$STATE_DIR/tls"
+TLS="${XC_SERVICES_TLS:-0}"
 
 log() { echo "services: $*" >&2; }
 
@@ -24,6 +29,7 @@ ensure_packages() {
   [ -x "$PG_BIN/postgres" ] || missing+=("postgresql-$PG_VERSION")
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v openssl >/dev/null || missing+=(openssl)
   command -v chromium >/dev/null || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -51,8 +57,40 @@ running() {
   [ -f "$ENV_FILE" ] || return 1
   # shellcheck disable=SC1090
   . "$ENV_FILE"
+  # the running instances' mode, whatever this call asked for
+  if grep -q '^export XC_SERVICES_TLS=1' "$ENV_FILE"; then TLS=1; else TLS=0; fi
   as_pg_user "$PG_BIN/pg_ctl" status -D "$STATE_DIR/pg" >/dev/null 2>&1 &&
-    redis-cli -p "$XC_REDIS_PORT" ping 2>/dev/null | grep -q PONG
+    redis_ping "$XC_REDIS_PORT" 2>/dev/null | grep -q PONG
+}
+
+redis_ping() {
+  if [ "$TLS" = 1 ]; then
+    redis-cli --tls --cacert "$TLS_DIR/ca.pem" -h 127.0.0.1 -p "$1" ping
+  else
+    redis-cli -p "$1" ping
+  fi
+}
+
+# A CA and a server certificate it signs, for 127.0.0.1 and localhost (what tls.connect checks for verify-full).
+make_certs() {
+  # made again when missing or within a day of expiring (a state directory lives on between runs)
+  if [ -f "$TLS_DIR/server.pem" ] && openssl x509 -checkend 86400 -noout -in "$TLS_DIR/server.pem" >/dev/null; then
+    return 0
+  fi
+  mkdir -p "$TLS_DIR"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=exclusive-change test CA" \
+    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$TLS_DIR/server.ext"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+    -CAcreateserial -days 7 -extfile "$TLS_DIR/server.ext" -out "$TLS_DIR/server.pem" 2>/dev/null
+  # Postgres wants its key private to its own user.
+  cp "$TLS_DIR/server.key" "$TLS_DIR/pg-server.key"
+  chmod 600 "$TLS_DIR/pg-server.key"
+  chmod 644 "$TLS_DIR/server.key" "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem"
+  chmod 755 "$TLS_DIR"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$TLS_DIR/pg-server.key"; fi
 }
 
 start_postgres() {
@@ -63,16 +101,27 @@ start_postgres() {
   if [ ! -f "$STATE_DIR/pg/PG_VERSION" ]; then
     as_pg_user "$PG_BIN/initdb" -D "$STATE_DIR/pg" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  local tls_options=""
+  if [ "$TLS" = 1 ]; then
+    # TCP only over TLS: a client that does not ask for it is refused.
+    printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\n' >"$STATE_DIR/pg/pg_hba.conf"
+    tls_options="-c ssl=on -c ssl_cert_file=$TLS_DIR/server.pem -c ssl_key_file=$TLS_DIR/pg-server.key"
+  fi
   as_pg_user "$PG_BIN/pg_ctl" start -w -t 60 -D "$STATE_DIR/pg" -l "$STATE_DIR/pg-run/postgres.log" -o \
-    "-p $port -k $STATE_DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
+    "-p $port -k $STATE_DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 $tls_options" >/dev/null
 }
 
 start_redis() {
   local port=$1
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  local listen=(--port "$port")
+  if [ "$TLS" = 1 ]; then
+    listen=(--port 0 --tls-port "$port" --tls-cert-file "$TLS_DIR/server.pem" --tls-key-file "$TLS_DIR/server.key"
+      --tls-ca-cert-file "$TLS_DIR/ca.pem" --tls-auth-clients no)
+  fi
+  redis-server "${listen[@]}" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --dir "$STATE_DIR" --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log"
   for _ in $(seq 1 100); do
-    redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+    redis_ping "$port" 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
   log "redis did not become ready on port $port; see $STATE_DIR/redis.log"
@@ -92,15 +141,31 @@ up() {
   local pg_port redis_port
   pg_port=$(free_port)
   redis_port=$(free_port)
+  if [ "$TLS" = 1 ]; then make_certs; fi
   start_postgres "$pg_port"
   start_redis "$redis_port"
-  cat >"$ENV_FILE" <<ENV
+  if [ "$TLS" = 1 ]; then
+    cat >"$ENV_FILE" <<ENV
+export XC_PG_PORT=$pg_port
+export XC_REDIS_PORT=$redis_port
+export XC_SERVICES_DIR=$STATE_DIR
+export XC_SERVICES_TLS=1
+export XC_TLS_DIR=$TLS_DIR
+export DATABASE_ADMIN_URL='postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=verify-full&sslrootcert=$TLS_DIR/ca.pem'
+export DATABASE_CA_FILE=$TLS_DIR/ca.pem
+export REDIS_URL=rediss://127.0.0.1:$redis_port
+export REDIS_CA_FILE=$TLS_DIR/ca.pem
+export NODE_EXTRA_CA_CERTS=$TLS_DIR/ca.pem
+ENV
+  else
+    cat >"$ENV_FILE" <<ENV
 export XC_PG_PORT=$pg_port
 export XC_REDIS_PORT=$redis_port
 export XC_SERVICES_DIR=$STATE_DIR
 export DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:$pg_port/postgres
 export REDIS_URL=redis://127.0.0.1:$redis_port
 ENV
+  fi
   log "postgres on 127.0.0.1:$pg_port, redis on 127.0.0.1:$redis_port (state in $STATE_DIR)"
   print_env
   echo "export XC_SERVICES_STARTED=1"

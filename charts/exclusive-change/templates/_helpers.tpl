@@ -56,12 +56,45 @@ seccompProfile:
     secretKeyRef:
       name: {{ required "database.existingSecret is required" .Values.database.existingSecret }}
       key: {{ .Values.database.urlKey }}
+{{- with .Values.database.tls }}
+{{- if .sslMode }}
+- name: DATABASE_SSLMODE
+  value: {{ .sslMode | quote }}
+{{- end }}
+{{- if .caSecret }}
+- name: DATABASE_CA_FILE
+  value: /etc/exclusive-change/database-ca/{{ .caKey }}
+{{- end }}
+{{- end }}
+{{- $sentinel := .Values.redis.sentinel }}
+{{- if and .Values.redis.existingSecret $sentinel.hosts }}
+{{- fail "set redis.existingSecret (a URL) or redis.sentinel.hosts, not both" }}
+{{- end }}
 {{- if .Values.redis.existingSecret }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ .Values.redis.existingSecret }}
       key: {{ .Values.redis.urlKey }}
+{{- end }}
+{{- if $sentinel.hosts }}
+- name: REDIS_SENTINELS
+  value: {{ join "," $sentinel.hosts | quote }}
+- name: REDIS_SENTINEL_MASTER
+  value: {{ required "redis.sentinel.masterName is required with redis.sentinel.hosts" $sentinel.masterName | quote }}
+{{- range $variable, $key := dict "REDIS_PASSWORD" $sentinel.passwordKey "REDIS_SENTINEL_PASSWORD" $sentinel.sentinelPasswordKey }}
+{{- if $key }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "redis.sentinel.existingSecret is required with its password keys" $sentinel.existingSecret }}
+      key: {{ $key }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- name: REDIS_CA_FILE
+  value: /etc/exclusive-change/redis-ca/{{ .Values.redis.tls.caKey }}
 {{- end }}
 - name: POD_NAME
   valueFrom:
@@ -116,4 +149,33 @@ seccompProfile:
     secretKeyRef:
       name: {{ include "xc.streamTokenSecretName" . }}
       key: {{ $streams.tokenSecret.key }}
+{{- end -}}
+
+{{/* The data stores' CA Secrets, read-only where DATABASE_CA_FILE and REDIS_CA_FILE point. */}}
+{{- define "xc.dataStoreVolumeMounts" -}}
+{{- if .Values.database.tls.caSecret }}
+- name: database-ca
+  mountPath: /etc/exclusive-change/database-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- name: redis-ca
+  mountPath: /etc/exclusive-change/redis-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "xc.dataStoreVolumes" -}}
+{{- if .Values.database.tls.caSecret }}
+- name: database-ca
+  secret:
+    secretName: {{ .Values.database.tls.caSecret }}
+    items: [{ key: {{ .Values.database.tls.caKey | quote }}, path: {{ .Values.database.tls.caKey | quote }} }]
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.redis.tls.caSecret }}
+    items: [{ key: {{ .Values.redis.tls.caKey | quote }}, path: {{ .Values.redis.tls.caKey | quote }} }]
+{{- end }}
 {{- end -}}

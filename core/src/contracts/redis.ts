@@ -4,8 +4,24 @@ import { z } from 'zod';
  * The Redis contract between the operator and the evaluators: the one place that names channels and keys.
  */
 
-/** Pub/sub channel: the operator publishes one message per committed change. */
+/**
+ * Pub/sub channel: the operator publishes one message per committed change here, for the evaluators that serve
+ * every tenant, and the same message on the tenant's own channel, for the groups that serve some of them.
+ */
 export const INVALIDATE_CHANNEL = 'xc:invalidate';
+export const tenantInvalidateChannel = (tenantId: string): string => `${INVALIDATE_CHANNEL}:${tenantId}`;
+
+/**
+ * Pub/sub channel: a tenant may have come to an evaluator group or left it, so the groups list their tenants
+ * again: its namespace's labels changed (`namespace`), or its API keys did (`tenantId`: a new tenant becomes
+ * servable with its first key, before any group listens on its channel).
+ */
+export const TENANTS_CHANGED_CHANNEL = 'xc:tenants-changed';
+export const tenantsChangedMessageSchema = z.object({
+  namespace: z.string().optional(),
+  tenantId: z.uuid().optional(),
+});
+export type TenantsChangedMessage = z.infer<typeof tenantsChangedMessageSchema>;
 
 /**
  * Hash: one environment's whole snapshot, the newest any replica built: field `revision` (the environment
@@ -24,6 +40,14 @@ export const SNAPSHOT_TTL_SECONDS = 7 * 24 * 3600;
  */
 export const LAST_GOOD_ENVIRONMENTS_KEY = 'xc:last-good:environments';
 export const LAST_GOOD_KEY_RING_KEY = 'xc:last-good:key-ring';
+/**
+ * The same for an evaluator group (`group`: a digest of its canonical TENANT_SELECTOR): each group keeps its own,
+ * so one never overwrites another's; without a group, the keys above.
+ */
+export const lastGoodEnvironmentsKey = (group?: string): string =>
+  group ? `${LAST_GOOD_ENVIRONMENTS_KEY}:${group}` : LAST_GOOD_ENVIRONMENTS_KEY;
+export const lastGoodKeyRingKey = (group?: string): string =>
+  group ? `${LAST_GOOD_KEY_RING_KEY}:${group}` : LAST_GOOD_KEY_RING_KEY;
 
 /** Hash: field = evaluator replica id, value = ServedRevision JSON; the operator reads it to report Propagated. */
 export const servedKey = (environmentId: string): string => `xc:served:${environmentId}`;

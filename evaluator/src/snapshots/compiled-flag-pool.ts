@@ -8,9 +8,12 @@ import type { CompiledFlag } from '../../../core/src/index.ts';
  */
 export class CompiledFlagPool {
   readonly #byText = new Map<string, WeakRef<CompiledFlag>>();
-  readonly #gone = new FinalizationRegistry<string>((digest) => {
-    if (this.#byText.get(digest)?.deref() === undefined) this.#byText.delete(digest);
-  });
+  /**
+   * Entries left when the pool last dropped those whose flag is gone. Dropping them in a sweep when the pool
+   * has doubled since, rather than with a FinalizationRegistry, spares a cell per flag (a million flags at
+   * start-up) and the collector's work on them; a gone flag costs its entry until the next sweep.
+   */
+  #afterSweep = 0;
   /** Compilations the pool saved (a flag found by its text). */
   shared = 0;
 
@@ -24,11 +27,18 @@ export class CompiledFlagPool {
     }
     const flag = compile(text);
     this.#byText.set(digest, new WeakRef(flag));
-    this.#gone.register(flag, digest);
+    if (this.#byText.size >= 2 * Math.max(this.#afterSweep, 1024)) this.#sweep();
     return flag;
   }
 
+  /** Distinct compiled flags held (by some snapshot, or by a build under way). */
   get size(): number {
+    this.#sweep();
     return this.#byText.size;
+  }
+
+  #sweep(): void {
+    for (const [digest, flag] of this.#byText) if (flag.deref() === undefined) this.#byText.delete(digest);
+    this.#afterSweep = this.#byText.size;
   }
 }

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
-  LAST_GOOD_ENVIRONMENTS_KEY,
-  LAST_GOOD_KEY_RING_KEY,
+  lastGoodEnvironmentsKey,
+  lastGoodKeyRingKey,
   SERVED_TTL_SECONDS,
   servedKey,
   SNAPSHOT_TTL_SECONDS,
@@ -58,17 +58,25 @@ export class RedisSnapshotCache implements SnapshotCache {
   readonly #log: Logger;
 
   readonly #seal: TextSeal;
+  /** Where this replica's group keeps its environment list and key ring (one place per TENANT_SELECTOR). */
+  readonly #environmentsKey: string;
+  readonly #keyRingKey: string;
+  readonly #grouped: boolean;
   /**
    * What this replica last wrote of the whole environment list and the key ring: every replica rewrites them at
    * each revision poll, and while they are unchanged only their lifetime is renewed.
    */
   readonly #written = new Map<string, string>();
 
-  constructor(redis: Redis, replicaId: string, log: Logger, seal: TextSeal) {
+  /** `group`: the evaluator group's id (TenantGroup.id); undefined when this replica serves every tenant. */
+  constructor(redis: Redis, replicaId: string, log: Logger, seal: TextSeal, group?: string) {
     this.#redis = redis;
     this.#replicaId = replicaId;
     this.#log = log;
     this.#seal = seal;
+    this.#environmentsKey = lastGoodEnvironmentsKey(group);
+    this.#keyRingKey = lastGoodKeyRingKey(group);
+    this.#grouped = group !== undefined;
   }
 
   /** `sealed` opened and parsed with `schema`; null (and a warning) for text this release did not seal. */
@@ -117,6 +125,9 @@ export class RedisSnapshotCache implements SnapshotCache {
   }
 
   async forget(environmentId: string): Promise<void> {
+    // A group sees an environment go when its tenant moves to another group, which still serves (and keeps) it;
+    // snapshots of environments really gone expire unserved.
+    if (this.#grouped) return;
     await this.#redis.del(snapshotKey(environmentId)).catch(() => undefined);
   }
 
@@ -127,12 +138,12 @@ export class RedisSnapshotCache implements SnapshotCache {
         JSON.stringify({ tenantId: environment.tenantId, revision: environment.revision }),
       ]);
       const text = entries.join('\n');
-      if (whole && (await this.#renewedUnchanged(LAST_GOOD_ENVIRONMENTS_KEY, text))) return;
+      if (whole && (await this.#renewedUnchanged(this.#environmentsKey, text))) return;
       const transaction = this.#redis.multi();
-      if (whole) transaction.del(LAST_GOOD_ENVIRONMENTS_KEY);
-      if (entries.length > 0) transaction.hset(LAST_GOOD_ENVIRONMENTS_KEY, ...entries);
-      await transaction.expire(LAST_GOOD_ENVIRONMENTS_KEY, SNAPSHOT_TTL_SECONDS).exec();
-      if (whole) this.#written.set(LAST_GOOD_ENVIRONMENTS_KEY, text);
+      if (whole) transaction.del(this.#environmentsKey);
+      if (entries.length > 0) transaction.hset(this.#environmentsKey, ...entries);
+      await transaction.expire(this.#environmentsKey, SNAPSHOT_TTL_SECONDS).exec();
+      if (whole) this.#written.set(this.#environmentsKey, text);
     } catch (error) {
       this.#log.debug({ err: error }, 'environment list not remembered');
     }
@@ -140,7 +151,7 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async lastEnvironments(): Promise<EnvironmentRevision[] | null> {
     try {
-      const entries = Object.entries(await this.#redis.hgetall(LAST_GOOD_ENVIRONMENTS_KEY));
+      const entries = Object.entries(await this.#redis.hgetall(this.#environmentsKey));
       return entries.flatMap(([environmentId, raw]) => {
         const parsed = rememberedEnvironment.safeParse(JSON.parse(raw));
         return parsed.success ? [{ environmentId, ...parsed.data }] : [];
@@ -153,13 +164,13 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async rememberKeys(keys: readonly ApiKeyIdentity[]): Promise<void> {
     await this.#setLastGood(
-      LAST_GOOD_KEY_RING_KEY,
+      this.#keyRingKey,
       keys.map((key) => ({ ...key, keyHash: key.keyHash.toString('hex') })),
     );
   }
 
   async lastKeys(): Promise<ApiKeyIdentity[] | null> {
-    const keys = await this.#getLastGood(LAST_GOOD_KEY_RING_KEY, keyRingSchema);
+    const keys = await this.#getLastGood(this.#keyRingKey, keyRingSchema);
     return keys && keys.map((key) => ({ ...key, keyHash: Buffer.from(key.keyHash, 'hex') }));
   }
 

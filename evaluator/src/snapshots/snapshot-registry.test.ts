@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { DEFAULT_RULE_LIMITS, resolveFlagConfig, validateFeatureFlagSpec } from '../../../core/src/index.ts';
 import type { FlagConfigEntry } from '../../../db/src/evaluator-reads.ts';
 import { buildSnapshotNow, type SnapshotData } from './snapshot.ts';
-import { SnapshotRegistry, type SnapshotSource } from './snapshot-registry.ts';
+import { SnapshotRegistry, type SnapshotCache, type SnapshotSource } from './snapshot-registry.ts';
 
 const configText = (key: string, percentage: number) => {
   const spec = validateFeatureFlagSpec({ rollout: { percentage } });
@@ -127,5 +127,123 @@ describe('SnapshotRegistry', () => {
     await refreshed;
     expect(snapshots.get('env')!.revision).toBe(2);
     expect(snapshots.get('env')!.flags.get('a')!.config.rollout!.percentage).toBe(20);
+  });
+});
+
+/** Environments of several tenants, each with one flag, read the way PostgresSnapshotSource reads them. */
+class TenantsSource implements SnapshotSource {
+  readonly environments: { tenantId: string; environmentId: string; revision: number }[] = [];
+  singleLoads = 0;
+  batches: string[] = [];
+  loadingNow = 0;
+  mostLoadingAtOnce = 0;
+  failBatches = false;
+
+  constructor(tenants: number, environmentsEach: number) {
+    for (let t = 0; t < tenants; t++)
+      for (let e = 0; e < environmentsEach; e++)
+        this.environments.push({ tenantId: `t${t}`, environmentId: `t${t}-e${e}`, revision: 1 });
+  }
+
+  async listEnvironments() {
+    return this.environments;
+  }
+
+  #data(tenantId: string, environmentId: string): SnapshotData | null {
+    const environment = this.environments.find((one) => one.environmentId === environmentId);
+    if (!environment || environment.tenantId !== tenantId) return null;
+    return {
+      tenantId,
+      environmentId,
+      revision: environment.revision,
+      corsAllowedOrigins: [],
+      flags: [{ key: 'flag', revision: 1, config: configText('flag', 10) }],
+    };
+  }
+
+  async load(tenantId: string, environmentId: string) {
+    this.singleLoads++;
+    return this.#data(tenantId, environmentId);
+  }
+
+  async loadMany(tenantId: string, requests: readonly { environmentId: string }[]) {
+    this.batches.push(tenantId);
+    this.mostLoadingAtOnce = Math.max(this.mostLoadingAtOnce, ++this.loadingNow);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.loadingNow--;
+    if (this.failBatches) throw new Error('Postgres is down');
+    const loaded = new Map<string, SnapshotData>();
+    for (const { environmentId } of requests) {
+      const data = this.#data(tenantId, environmentId);
+      if (data) loaded.set(environmentId, data);
+    }
+    return loaded;
+  }
+}
+
+/** A cache holding a copy of some environments. */
+function cacheOf(copies: SnapshotData[]): SnapshotCache {
+  const byId = new Map(copies.map((data) => [data.environmentId, data]));
+  return {
+    get: async (environmentId, minRevision) => {
+      const data = byId.get(environmentId);
+      return data && data.revision >= minRevision ? data : null;
+    },
+    set: async () => undefined,
+    forget: async () => undefined,
+    publishServed: async () => undefined,
+    rememberEnvironments: async () => undefined,
+    lastEnvironments: async () => null,
+  };
+}
+
+describe('SnapshotRegistry loading many environments', () => {
+  it('reads each tenant’s environments in one batch, a few tenants at a time', async () => {
+    const source = new TenantsSource(12, 3);
+    const snapshots = registry(source);
+    await snapshots.refreshAll();
+    expect([...snapshots.all()].map((snapshot) => snapshot.environmentId).sort()).toEqual(
+      source.environments.map((environment) => environment.environmentId).sort(),
+    );
+    expect(source.batches.sort()).toEqual(Array.from({ length: 12 }, (_, t) => `t${t}`).sort());
+    expect(source.singleLoads).toBe(0);
+    expect(source.mostLoadingAtOnce).toBeGreaterThan(1);
+    expect(source.mostLoadingAtOnce).toBeLessThanOrEqual(4);
+  });
+
+  it('takes the cache’s copies and reads only the rest from Postgres', async () => {
+    const source = new TenantsSource(1, 3);
+    const copy = (await source.load('t0', 't0-e1'))!;
+    source.singleLoads = 0;
+    const from: string[] = [];
+    const withEvents = new SnapshotRegistry({
+      source,
+      cache: cacheOf([copy]),
+      log: pino({ level: 'silent' }),
+      build: buildNow,
+      events: { loaded: (snapshot, origin) => from.push(`${snapshot.environmentId}:${origin}`) },
+    });
+    await withEvents.refreshAll();
+    expect(from.sort()).toEqual(['t0-e0:database', 't0-e1:cache', 't0-e2:database']);
+    expect(source.singleLoads).toBe(0);
+    expect(source.batches).toEqual(['t0']);
+  });
+
+  it('serves what the cache has when the batched read fails, and reports the rest as failed', async () => {
+    const source = new TenantsSource(1, 2);
+    const copy = (await source.load('t0', 't0-e0'))!;
+    source.failBatches = true;
+    source.load = async () => {
+      throw new Error('Postgres is down');
+    };
+    const snapshots = new SnapshotRegistry({
+      source,
+      cache: cacheOf([copy]),
+      log: pino({ level: 'silent' }),
+      build: buildNow,
+    });
+    await snapshots.refreshAll();
+    expect(snapshots.get('t0-e0')?.revision).toBe(1);
+    expect(snapshots.get('t0-e1')).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
+import type { EnvironmentRequest, EnvironmentRevision } from '../../../db/src/evaluator-reads.ts';
 import { dataOf, isComplete, MissingBaseError, type Snapshot, type SnapshotData } from './snapshot.ts';
 
 /** Postgres, the source of truth. */
@@ -7,6 +7,8 @@ export interface SnapshotSource {
   listEnvironments(): Promise<EnvironmentRevision[]>;
   /** The environment's flags; those written at or before `since` come without their configuration. */
   load(tenantId: string, environmentId: string, since?: number): Promise<SnapshotData | null>;
+  /** Several environments of one tenant in one read; one that does not exist is not in the result. */
+  loadMany?(tenantId: string, requests: readonly EnvironmentRequest[]): Promise<Map<string, SnapshotData>>;
 }
 
 /**
@@ -39,6 +41,15 @@ export interface RegistryEvents {
 
 /** Builds a snapshot off the request path, reusing what `previous` already compiled. */
 export type SnapshotBuild = (data: SnapshotData, previous: Snapshot | undefined) => Promise<Snapshot>;
+
+type Fetched = { data: SnapshotData; from: 'cache' | 'database' } | null;
+
+/**
+ * Tenants whose environments load together when many do (start-up, the poll after an outage): a read per
+ * tenant, a few at once, so a million configurations neither wait ten thousand deep for Postgres's
+ * connections nor sit in memory all at once as text.
+ */
+const TENANTS_LOADING_AT_ONCE = 4;
 
 /**
  * Every environment's snapshot in memory. Reads are synchronous map look-ups; loads happen off the request path
@@ -84,7 +95,17 @@ export class SnapshotRegistry {
    * Concurrent callers share one load. Resolves null when the environment does not exist; rejects when
    * Postgres cannot be reached and no cached copy is new enough.
    */
-  async ensure(tenantId: string, environmentId: string, minRevision = 0): Promise<Snapshot | null> {
+  ensure(tenantId: string, environmentId: string, minRevision = 0): Promise<Snapshot | null> {
+    return this.#ensure(tenantId, environmentId, minRevision);
+  }
+
+  /** ensure, with what a tenant's batched fetch brings when it has this environment. */
+  async #ensure(
+    tenantId: string,
+    environmentId: string,
+    minRevision: number,
+    batch?: Promise<Map<string, Fetched>>,
+  ): Promise<Snapshot | null> {
     for (;;) {
       const current = this.#snapshots.get(environmentId);
       if (current && current.revision >= minRevision) return current;
@@ -95,7 +116,7 @@ export class SnapshotRegistry {
       const loaded = await pending;
       if (!loaded) return null;
     }
-    const load = this.#load(tenantId, environmentId, minRevision).finally(() =>
+    const load = this.#load(tenantId, environmentId, minRevision, batch).finally(() =>
       this.#inFlight.delete(environmentId),
     );
     this.#inFlight.set(environmentId, load);
@@ -113,15 +134,11 @@ export class SnapshotRegistry {
         void this.#cache?.forget(environmentId);
       }
     }
-    const results = await Promise.allSettled(
-      environments
-        .filter(
-          (environment) =>
-            (this.#snapshots.get(environment.environmentId)?.revision ?? -1) < environment.revision,
-        )
-        .map((environment) =>
-          this.ensure(environment.tenantId, environment.environmentId, environment.revision),
-        ),
+    const results = await this.#ensureByTenant(
+      environments.filter(
+        (environment) =>
+          (this.#snapshots.get(environment.environmentId)?.revision ?? -1) < environment.revision,
+      ),
     );
     const failed = results.filter((result) => result.status === 'rejected');
     if (failed.length > 0)
@@ -134,8 +151,8 @@ export class SnapshotRegistry {
    */
   async restoreFromCache(): Promise<number> {
     const environments = (await this.#cache?.lastEnvironments()) ?? [];
-    const results = await Promise.allSettled(
-      environments.map((environment) => this.ensure(environment.tenantId, environment.environmentId, 0)),
+    const results = await this.#ensureByTenant(
+      environments.map((environment) => ({ ...environment, revision: 0 })),
     );
     return results.filter((result) => result.status === 'fulfilled' && result.value !== null).length;
   }
@@ -150,9 +167,50 @@ export class SnapshotRegistry {
     );
   }
 
-  async #load(tenantId: string, environmentId: string, minRevision: number): Promise<Snapshot | null> {
+  /** Ensures each environment, a tenant at a time, TENANTS_LOADING_AT_ONCE tenants at once. */
+  async #ensureByTenant(
+    environments: readonly EnvironmentRevision[],
+  ): Promise<PromiseSettledResult<Snapshot | null>[]> {
+    const tenants = [...Map.groupBy(environments, (environment) => environment.tenantId)];
+    const results: PromiseSettledResult<Snapshot | null>[] = [];
+    let next = 0;
+    const loadTenants = async () => {
+      while (next < tenants.length) {
+        const [tenantId, own] = tenants[next++]!;
+        results.push(...(await this.#ensureTenant(tenantId, own)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TENANTS_LOADING_AT_ONCE, tenants.length) }, loadTenants));
+    return results;
+  }
+
+  /** A tenant's environments, those not already loading fetched together (#fetchTenant). */
+  #ensureTenant(
+    tenantId: string,
+    environments: readonly EnvironmentRevision[],
+  ): Promise<PromiseSettledResult<Snapshot | null>[]> {
+    const idle = environments.filter((environment) => !this.#inFlight.has(environment.environmentId));
+    const batch = idle.length > 1 ? this.#fetchTenant(tenantId, idle) : undefined;
+    // Every load that waits for the batch reports its failure; this one would be unhandled.
+    batch?.catch(() => undefined);
+    return Promise.allSettled(
+      environments.map((environment) =>
+        this.#ensure(tenantId, environment.environmentId, environment.revision, batch),
+      ),
+    );
+  }
+
+  async #load(
+    tenantId: string,
+    environmentId: string,
+    minRevision: number,
+    batch?: Promise<Map<string, Fetched>>,
+  ): Promise<Snapshot | null> {
     const previous = this.#snapshots.get(environmentId);
-    const fetched = await this.#fetch(tenantId, environmentId, minRevision, previous);
+    const batched = batch && (await batch);
+    const fetched = batched?.has(environmentId)
+      ? batched.get(environmentId)!
+      : await this.#fetch(tenantId, environmentId, minRevision, previous);
     if (!fetched) {
       this.#remove(environmentId);
       return null;
@@ -181,7 +239,9 @@ export class SnapshotRegistry {
     if (from === 'database') {
       // A load of only what changed is shared whole once built: the cache always holds the newest state.
       if (!isComplete(data)) void this.#cache?.set(dataOf(snapshot));
-      void this.#cache?.rememberEnvironments([{ environmentId, tenantId, revision: snapshot.revision }]);
+      // A batch is of the whole list, which its caller remembered at once.
+      if (!batch)
+        void this.#cache?.rememberEnvironments([{ environmentId, tenantId, revision: snapshot.revision }]);
     }
     return snapshot;
   }
@@ -201,16 +261,70 @@ export class SnapshotRegistry {
     environmentId: string,
     minRevision: number,
     previous: Snapshot | undefined,
-  ): Promise<{ data: SnapshotData; from: 'cache' | 'database' } | null> {
+  ): Promise<Fetched> {
+    const cached = await this.#cached(tenantId, environmentId, minRevision, previous);
+    if (cached) return { data: cached, from: 'cache' };
+    const data = await this.#source.load(tenantId, environmentId, previous?.revision);
+    if (data && isComplete(data)) void this.#cache?.set(data);
+    return data && { data, from: 'database' };
+  }
+
+  /** #fetch for several environments of a tenant: the cache's copies, and the rest in one read of Postgres. */
+  async #fetchTenant(
+    tenantId: string,
+    environments: readonly EnvironmentRevision[],
+  ): Promise<Map<string, Fetched>> {
+    const fetched = new Map<string, Fetched>();
+    const misses: EnvironmentRequest[] = [];
+    await Promise.all(
+      environments.map(async ({ environmentId, revision }) => {
+        const previous = this.#snapshots.get(environmentId);
+        const cached = await this.#cached(tenantId, environmentId, revision, previous);
+        if (cached) fetched.set(environmentId, { data: cached, from: 'cache' });
+        else misses.push({ environmentId, since: previous?.revision });
+      }),
+    );
+    if (misses.length === 0) return fetched;
+    let loaded: Map<string, SnapshotData>;
+    try {
+      loaded = this.#source.loadMany
+        ? await this.#source.loadMany(tenantId, misses)
+        : await this.#loadEach(tenantId, misses);
+    } catch (error) {
+      // What the cache had still serves; the rest fetch one by one, and fail one by one.
+      this.#log.debug({ err: error, tenantId }, 'batched load failed');
+      return fetched;
+    }
+    for (const { environmentId } of misses) {
+      const data = loaded.get(environmentId) ?? null;
+      if (data && isComplete(data)) void this.#cache?.set(data);
+      fetched.set(environmentId, data && { data, from: 'database' });
+    }
+    return fetched;
+  }
+
+  async #loadEach(
+    tenantId: string,
+    requests: readonly EnvironmentRequest[],
+  ): Promise<Map<string, SnapshotData>> {
+    const loaded = await Promise.all(
+      requests.map((request) => this.#source.load(tenantId, request.environmentId, request.since)),
+    );
+    return new Map(loaded.flatMap((data) => (data ? [[data.environmentId, data] as const] : [])));
+  }
+
+  /** The cache's copy when it is of this tenant, at `minRevision` or newer, and newer than `previous`. */
+  async #cached(
+    tenantId: string,
+    environmentId: string,
+    minRevision: number,
+    previous: Snapshot | undefined,
+  ): Promise<SnapshotData | null> {
     const cached = await this.#cache?.get(
       environmentId,
       Math.max(minRevision, (previous?.revision ?? -1) + 1),
     );
-    if (cached && cached.tenantId === tenantId && cached.revision >= minRevision)
-      return { data: cached, from: 'cache' };
-    const data = await this.#source.load(tenantId, environmentId, previous?.revision);
-    if (data && isComplete(data)) void this.#cache?.set(data);
-    return data && { data, from: 'database' };
+    return cached && cached.tenantId === tenantId && cached.revision >= minRevision ? cached : null;
   }
 
   /** Builds on `previous`; when a flag the load left out is not there after all, loads the environment whole. */

@@ -25,8 +25,6 @@ export interface Snapshot extends FlagView {
   readonly client: FlagView;
   /** The web origins allowed to call the evaluation routes with this environment's keys. */
   readonly corsAllowedOrigins: readonly string[];
-  /** The environment revision that last wrote each flag's configuration: what the next load is compared with. */
-  readonly flagRevisions: ReadonlyMap<string, number>;
   readonly configs: readonly FlagConfig[];
   /** When this replica built it (ms since epoch), for the snapshot-age metric. */
   readonly builtAt: number;
@@ -48,7 +46,10 @@ export interface SnapshotData {
 export const isComplete = (data: SnapshotData): boolean =>
   data.flags.every((flag) => flag.config !== undefined);
 
-/** A built snapshot as the cache keeps it: every flag with its configuration's text. */
+/**
+ * A built snapshot as the cache keeps it: every flag with its configuration's text, each at the snapshot's
+ * revision (written then or before: all a build on it compares).
+ */
 export function dataOf(snapshot: Snapshot): SnapshotData {
   return {
     tenantId: snapshot.tenantId,
@@ -57,7 +58,7 @@ export function dataOf(snapshot: Snapshot): SnapshotData {
     corsAllowedOrigins: [...snapshot.corsAllowedOrigins],
     flags: [...snapshot.flags].map(([key, flag]) => ({
       key,
-      revision: snapshot.flagRevisions.get(key)!,
+      revision: snapshot.revision,
       config: JSON.stringify(flag.config),
     })),
   };
@@ -80,19 +81,23 @@ export interface BuildOptions {
   pool?: CompiledFlagPool;
 }
 
+/**
+ * The flag of `previous` a load sent without its text: unchanged since that snapshot's revision. Snapshots keep
+ * no revision per flag (a million of them): a flag sent with its text is found again through the pool.
+ */
 function reused(entry: FlagConfigEntry, previous: Snapshot | undefined): CompiledFlag | undefined {
-  if (previous?.flagRevisions.get(entry.key) !== entry.revision) return undefined;
+  if (entry.config !== undefined || !previous || entry.revision > previous.revision) return undefined;
   return previous.flags.get(entry.key);
 }
 
 /**
  * Builds a snapshot in slices of about `sliceMs` of work; the old snapshot serves until this one is done. A
- * flag sent without its text must be in `previous` at its revision (MissingBaseError otherwise: load it all);
- * a configuration that is not JSON fails the build, and the environment stays on its last good snapshot.
+ * flag sent without its text must be in `previous`, written at or before that snapshot's revision
+ * (MissingBaseError otherwise: load it all); a configuration that is not JSON fails the build, and the
+ * environment stays on its last good snapshot.
  */
 export function* buildSnapshot(data: SnapshotData, options: BuildOptions): SlicedWork<Snapshot> {
   const flags = new Map<string, CompiledFlag>();
-  const flagRevisions = new Map<string, number>();
   let cost = 0;
   let sliceStart = options.clock();
   for (const entry of data.flags) {
@@ -109,8 +114,9 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
         sliceStart = options.clock();
       }
     }
-    flags.set(entry.key, flag);
-    flagRevisions.set(entry.key, entry.revision);
+    // The compiled flag's own key, not the row's copy: one string for every environment holding the flag.
+    const key = flag.config.key === entry.key ? flag.config.key : entry.key;
+    flags.set(key, flag);
     cost += flag.cost;
   }
   const clientFlags = new Map([...flags].filter(([, flag]) => flag.config.clientSide === true));
@@ -122,7 +128,6 @@ export function* buildSnapshot(data: SnapshotData, options: BuildOptions): Slice
     client: Object.freeze({ ...view, flags: clientFlags, cost: clientCost }),
     corsAllowedOrigins: Object.freeze([...data.corsAllowedOrigins]),
     flags,
-    flagRevisions,
     configs: Object.freeze([...flags.values()].map((flag) => flag.config)),
     cost,
     builtAt: options.builtAt,

@@ -3,12 +3,11 @@
 // machine. Usage: npm run bench:evaluator [-- --seconds 10 --connections 50]
 import { arg } from '../support/cli.ts';
 import { cpus } from 'node:os';
-import { freshDatabase } from '../../tests/support/test-database.ts';
 import { recordResults } from '../support/results.ts';
 import { runLoad } from '../support/run-load.ts';
-import { seedScale } from '../support/seed-scale.ts';
 import { ensureServices, stopServices } from '../support/test-infrastructure.ts';
 import { freePort, startNode, stop } from '../../tests/support/processes.ts';
+import { processCpuSeconds, startBenchEvaluator, type Workload } from './bench-evaluator.ts';
 
 const SECONDS = arg('seconds', 5);
 const ROUNDS = arg('rounds', 5);
@@ -25,54 +24,22 @@ const overrides = Object.fromEntries(
 );
 const CONNECTIONS = arg('connections', 50);
 
-interface Workload {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  bodies: string[];
-}
-
-/** Runs autocannon in its own process on the load core. */
-async function load(workload: Workload, seconds = SECONDS) {
+/**
+ * Runs autocannon in its own process on the load core; with the server's CPU time per request answered, which
+ * other work on the host moves far less than req/s (`cpuSeconds` reads the server process's).
+ */
+async function load(workload: Workload, cpuSeconds: () => number, seconds = SECONDS) {
   const { url, headers, bodies } = workload;
+  const before = cpuSeconds();
   const result = await runLoad({ url, headers, bodies, connections: CONNECTIONS, seconds }, LOAD_CORE);
-  return { name: workload.name, ...result };
+  const cpuUs = ((cpuSeconds() - before) * 1e6) / Math.max(1, result.rps * seconds);
+  return { name: workload.name, ...result, cpuUs };
 }
 
 const services = ensureServices();
-const database = await freshDatabase('xc_bench_evaluator');
-// 100 flags in one environment: half rollouts, half targeting rules with a fractional split.
-const { key: apiKey } = await seedScale(database.owner, {
-  flags: 100,
-  namespaces: 1,
-  environmentsPerNamespace: 1,
-});
-const users = Array.from({ length: 1000 }, (_, i) => `user-${i}`);
-
-const evaluatorPort = await freePort();
+const bench = await startBenchEvaluator(SERVER_CORE, overrides);
+const { workloads, responseBytes } = bench;
 const ceilingPort = await freePort();
-const evaluator = await startNode(
-  'evaluator/src/main.ts',
-  [],
-  {
-    DATABASE_URL: database.url,
-    REDIS_URL: process.env.REDIS_URL!,
-    HOST: '127.0.0.1',
-    PORT: String(evaluatorPort),
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_SECOND: '100000000',
-    ...overrides,
-  },
-  `http://127.0.0.1:${evaluatorPort}/readyz`,
-  SERVER_CORE,
-);
-const base = `http://127.0.0.1:${evaluatorPort}`;
-const sample = await fetch(`${base}/api/v1/evaluate`, {
-  method: 'POST',
-  headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-  body: JSON.stringify({ flag_key: 'flag-50', context: { user_id: 'user-1' } }),
-});
-const responseBytes = (await sample.text()).length;
 const ceiling = await startNode(
   'bench/evaluator/ceiling-server.ts',
   [String(ceilingPort), String(responseBytes)],
@@ -81,46 +48,31 @@ const ceiling = await startNode(
   SERVER_CORE,
 );
 
-const auth = { 'x-api-key': apiKey };
-const seedBodies = users.map((user) => JSON.stringify({ flag_key: 'flag-50', context: { user_id: user } }));
-const ofrepBodies = users.map((user) =>
-  JSON.stringify({ context: { targetingKey: user, plan: Number(user.slice(5)) % 3 ? 'free' : 'gold' } }),
-);
-const workloads: Workload[] = [
-  { name: 'POST /api/v1/evaluate', url: `${base}/api/v1/evaluate`, headers: auth, bodies: seedBodies },
-  {
-    name: 'OFREP single',
-    url: `${base}/ofrep/v1/evaluate/flags/flag-51`,
-    headers: auth,
-    bodies: ofrepBodies,
-  },
-  {
-    name: 'OFREP bulk, 100 flags',
-    url: `${base}/ofrep/v1/evaluate/flags`,
-    headers: auth,
-    bodies: ofrepBodies,
-  },
-];
 const ceilingWorkload: Workload = {
   name: 'ceiling: bare fastify, same-size JSON',
   url: `http://127.0.0.1:${ceilingPort}/ceiling`,
   headers: {},
-  bodies: seedBodies,
+  bodies: workloads[0]!.bodies,
 };
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 try {
   // This host's speed drifts by tens of percent within minutes, so the ceiling is measured right before each
   // workload it is compared with, in every round, and each figure is the median over the rounds.
-  await load(ceilingWorkload, 2);
-  for (const workload of workloads) await load(workload, 2);
-  const rounds: Record<string, { rps: number; p50: number; p99: number; non2xx: number; ratio: number }[]> =
-    {};
+  const ceilingCpu = () => processCpuSeconds(ceiling.pid!);
+  await load(ceilingWorkload, ceilingCpu, 2);
+  for (const workload of workloads) await load(workload, bench.cpuSeconds, 2);
+  type Round = { rps: number; p50: number; p99: number; non2xx: number; ratio: number; cpuUs: number };
+  // Per round, the ceiling's CPU time per request over the workload's: the ratio of the req/s each would answer
+  // on a core of its own, which the host's other work moves far less than the ratio of req/s measured.
+  const cpuRatios: Record<string, number[]> = {};
+  const rounds: Record<string, Round[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const workload of workloads) {
-      const ceilingRun = await load(ceilingWorkload);
+      const ceilingRun = await load(ceilingWorkload, ceilingCpu);
       (rounds[ceilingWorkload.name] ??= []).push({ ...ceilingRun, ratio: 1 });
-      const result = await load(workload);
+      const result = await load(workload, bench.cpuSeconds);
       (rounds[workload.name] ??= []).push({ ...result, ratio: result.rps / ceilingRun.rps });
+      (cpuRatios[workload.name] ??= []).push(ceilingRun.cpuUs / result.cpuUs);
     }
   }
   console.log(
@@ -140,6 +92,8 @@ try {
       p99: median(runs.map((run) => run.p99)),
       ratio: median(runs.map((run) => run.ratio)),
       ratios: runs.map((run) => run.ratio),
+      cpuUsPerRequest: Math.round(median(runs.map((run) => run.cpuUs))),
+      cpuRatio: cpuRatios[name] ? median(cpuRatios[name]) : 1,
       non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     })),
   });
@@ -151,12 +105,13 @@ try {
       'p99 ms': median(runs.map((run) => run.p99)),
       'x ceiling': median(runs.map((run) => run.ratio)).toFixed(2),
       'x ceiling per round': runs.map((run) => run.ratio.toFixed(2)).join(' '),
+      'CPU µs/req': Math.round(median(runs.map((run) => run.cpuUs))),
+      'x ceiling by CPU': (cpuRatios[name] ? median(cpuRatios[name]) : 1).toFixed(2),
       'non-2xx': runs.reduce((sum, run) => sum + run.non2xx, 0),
     })),
   );
 } finally {
-  await stop(evaluator);
+  await bench.close();
   await stop(ceiling);
-  await database.drop();
   if (services.started) stopServices();
 }

@@ -45,7 +45,7 @@ export {
   type ResolveOptions,
 } from './evaluation/resolve-config.ts';
 export { prepareFlag, type CompiledFlag } from './evaluation/prepare.ts';
-export { evaluate, flagNotFound } from './evaluation/evaluate.ts';
+export { evaluate, evaluateWithin, flagNotFound } from './evaluation/evaluate.ts';
 export { compile, evaluateKey, prepareFlagSet, type FlagSet } from './evaluation/flag-set.ts';
 export { expectType } from './evaluation/expect-type.ts';
 export { rolloutBucket } from './hashing/buckets.ts';

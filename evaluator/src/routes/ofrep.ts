@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EvaluationResult } from '../../../core/src/index.ts';
 import { bulkEtag, etagMatches } from '../http/etag.ts';
+import { ofrepBulkJson, toOfrep } from '../http/ofrep-json.ts';
+import { cachedJson, sendJson } from '../http/result-json.ts';
 import {
   jsonSchema,
   ofrepBody,
@@ -16,19 +18,6 @@ import { evaluateMany, evaluateOne } from './flag-evaluation.ts';
 
 type OfrepBody = { context?: Record<string, unknown> };
 
-/** OFREP's success or failure body for one result; failures carry `key` and `errorCode`, as clients require. */
-export function toOfrep(result: EvaluationResult) {
-  if (result.errorCode)
-    return { key: result.key, errorCode: result.errorCode, errorDetails: result.errorMessage };
-  return {
-    key: result.key,
-    reason: result.reason,
-    ...(result.variant === undefined ? {} : { variant: result.variant }),
-    ...(result.value === undefined ? {} : { value: result.value }),
-    metadata: result.metadata,
-  };
-}
-
 /** OFREP clients may send no body at all (the JS provider sends `{}`; flagd's docs curl without one). */
 function defaultBody(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   request.body ??= {};
@@ -37,6 +26,7 @@ function defaultBody(request: FastifyRequest, _reply: FastifyReply, done: () => 
 
 export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
   const { snapshots, evaluation, streams } = deps;
+  const ofrepJson = cachedJson(toOfrep);
 
   app.post<{ Body: OfrepBody; Params: { key: string } }>(
     '/ofrep/v1/evaluate/flags/:key',
@@ -60,7 +50,7 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
       withSnapshot(request, reply, snapshots, (snapshot) => {
         const answer = (result: EvaluationResult) => {
           if (result.errorCode) reply.code(result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400);
-          return toOfrep(result);
+          return sendJson(reply, ofrepJson(result));
         };
         const view = visibleTo(request, snapshot);
         const result = evaluateOne(evaluation, view, request.params.key, request.body.context);
@@ -97,10 +87,9 @@ export function ofrepRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): vo
         });
         reply.header('etag', etag);
         if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        const flags = evaluateMany(evaluation, visibleTo(request, snapshot), undefined, context, toOfrep);
-        return flags instanceof Promise
-          ? flags.then((all) => ({ flags: all, eventStreams }))
-          : { flags, eventStreams };
+        const flags = evaluateMany(evaluation, visibleTo(request, snapshot), undefined, context, ofrepJson);
+        const answer = (all: string[]) => sendJson(reply, ofrepBulkJson(all, eventStreams));
+        return flags instanceof Promise ? flags.then(answer) : answer(flags);
       }),
   );
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EvaluationResult } from '../../../core/src/index.ts';
 import { configEtag, etagMatches } from '../http/etag.ts';
 import { sendProblem } from '../http/error-replies.ts';
+import { cachedJson, sendJson } from '../http/result-json.ts';
 import {
   jsonSchema,
   problem,
@@ -41,6 +42,7 @@ const errorResponses = {
 export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): void {
   const { snapshots, evaluation, streams } = deps;
   const config = { api: 'seed' as const, auth: true };
+  const seedJson = cachedJson(toSeedResult);
 
   app.post<{ Body: SeedBody }>(
     '/api/v1/evaluate',
@@ -57,7 +59,7 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
     (request, reply) =>
       withSnapshot(request, reply, snapshots, (snapshot) => {
         const answer = (result: EvaluationResult) => {
-          if (result.errorCode !== 'FLAG_NOT_FOUND') return toSeedResult(result);
+          if (result.errorCode !== 'FLAG_NOT_FOUND') return sendJson(reply, seedJson(result));
           return sendProblem(reply, {
             status: 404,
             slug: 'flag-not-found',
@@ -90,9 +92,10 @@ export function seedApiRoutes(app: FastifyInstance, deps: EvaluationRouteDeps): 
           visibleTo(request, snapshot),
           request.body.flag_keys,
           request.body.context,
-          toSeedResult,
+          seedJson,
         );
-        return flags instanceof Promise ? flags.then((all) => ({ flags: all })) : { flags };
+        const answer = (all: string[]) => sendJson(reply, `{"flags":[${all.join(',')}]}`);
+        return flags instanceof Promise ? flags.then(answer) : answer(flags);
       }),
   );
 

@@ -48,8 +48,22 @@ export function crdFiles(): [string, string][] {
     [path('./finalizer-admission-policy'), documents(finalizerPolicy())],
     [
       path(`${CHART}/templates/finalizer-admission-policy`),
-      '{{- if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy" }}\n' +
-        documents(finalizerPolicy('{{ include "xc.fullname" . }}-finalizers')) +
+      '{{- if and .Values.admission.finalizerAtCreate (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy") }}\n' +
+        // Only where the operator reconciles: elsewhere nobody would ever remove the finalizer.
+        documents(finalizerPolicy('{{ include "xc.fullname" . }}-finalizers')).replace(
+          '  matchConstraints:\n',
+          [
+            '  matchConstraints:',
+            '{{- with .Values.operator.watchNamespaces }}',
+            '    namespaceSelector:',
+            '      matchExpressions:',
+            '        - key: kubernetes.io/metadata.name',
+            '          operator: In',
+            '          values: {{ toJson . }}',
+            '{{- end }}',
+            '',
+          ].join('\n'),
+        ) +
         '{{- end }}\n',
     ],
   );

@@ -34,7 +34,7 @@ const shapeArg = process.argv[process.argv.indexOf('--shape') + 1];
 const chosen = process.argv.includes('--shape') && shapeArg !== 'both' ? [shapeArg!] : ['small', 'large'];
 const CHANGES = arg('changes', 200);
 /** A sync not finished by then is reported with how far it got. */
-const SYNC_DEADLINE_MS = arg('deadline-s', 900) * 1000;
+const SYNC_DEADLINE_MS = arg('deadline-s', 600) * 1000;
 const { nodeOptions, heapMb: HEAP_MB } = chartNodeOptions('operator');
 
 /** How long the API server took to answer each patch: the part of apply → commit that is not the operator's. */

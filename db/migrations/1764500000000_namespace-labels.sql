@@ -14,10 +14,12 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON namespace_labels TO xc_operator;
 
 DROP FUNCTION xc_find_api_key(bytea), xc_active_api_keys(), xc_active_environments();
 
+-- tenant_labels is NULL while the operator has not recorded the namespace yet: an evaluator group then does
+-- not serve the tenant (a selector such as `!tier` would otherwise take in every tenant not yet labelled).
 CREATE FUNCTION xc_active_environments()
 RETURNS TABLE (environment_id uuid, tenant_id uuid, revision bigint, tenant_labels jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT e.id, e.tenant_id, e.revision, coalesce(n.labels, '{}')
+  SELECT e.id, e.tenant_id, e.revision, n.labels
   FROM environments e
   JOIN tenants t ON t.id = e.tenant_id
   LEFT JOIN namespace_labels n ON n.namespace = t.slug
@@ -28,8 +30,7 @@ CREATE FUNCTION xc_active_api_keys()
 RETURNS TABLE (key_hash bytea, api_key_id uuid, tenant_id uuid, environment_id uuid, kind text,
                rate_limit_per_second integer, tenant_labels jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT k.key_hash, k.id, k.tenant_id, k.environment_id, k.kind, k.rate_limit_per_second,
-         coalesce(n.labels, '{}')
+  SELECT k.key_hash, k.id, k.tenant_id, k.environment_id, k.kind, k.rate_limit_per_second, n.labels
   FROM api_keys k
   JOIN environments e ON e.id = k.environment_id
   JOIN tenants t ON t.id = k.tenant_id

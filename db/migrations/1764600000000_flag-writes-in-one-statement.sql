@@ -6,6 +6,8 @@
 -- at all, and the environment rows and the tenant's audit chain stay locked only while the one statement runs.
 -- Between the two a concurrent write may land: xc_write_flag then refuses (SQLSTATE XC001) and the operator
 -- reads and decides again. Both run as the caller, so row-level security applies as in any other transaction.
+-- They set the tenant scope for the rest of the transaction they run in: call them as statements of their own
+-- (or inside a transaction of the same tenant), never inside another tenant's.
 
 -- The tenant's active environments and the live flag holding p_key, if any, with the environments it has a
 -- configuration in.
@@ -56,6 +58,12 @@ BEGIN
     END IF;
   END IF;
 
+  -- the environment rows locked in one order (by id) by every write, so two writes of a tenant never deadlock
+  PERFORM 1 FROM environments
+   WHERE tenant_id = p_tenant AND id IN (
+     SELECT value::uuid FROM jsonb_array_elements_text(p_change -> 'wanted')
+     UNION SELECT value::uuid FROM jsonb_array_elements_text(p_change -> 'dropped'))
+   ORDER BY id FOR UPDATE;
   WITH bumped AS (
     UPDATE environments SET revision = revision + 1, updated_at = now()
      WHERE tenant_id = p_tenant AND id IN (

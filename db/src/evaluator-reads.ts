@@ -43,7 +43,8 @@ export interface EnvironmentConfigs {
  * Whether the evaluator serves a tenant, by its namespace's labels (an evaluator group's TENANT_SELECTOR);
  * without one, every tenant.
  */
-export type TenantFilter = (labels: Readonly<Record<string, string>>) => boolean;
+/** Whether a tenant is served, by its namespace's labels: null while the operator has not recorded them. */
+export type TenantFilter = (labels: Readonly<Record<string, string>> | null) => boolean;
 
 export async function listActiveEnvironments(
   client: pg.ClientBase,
@@ -54,7 +55,7 @@ export async function listActiveEnvironments(
       environment_id: string;
       tenant_id: string;
       revision: string;
-      tenant_labels: Record<string, string>;
+      tenant_labels: Record<string, string> | null;
     }>('SELECT environment_id, tenant_id, revision, tenant_labels FROM xc_active_environments()'),
   );
   const rows = serves ? result.rows.filter((row) => serves(row.tenant_labels)) : result.rows;
@@ -72,7 +73,7 @@ type KeyRow = {
   environment_id: string;
   kind: string;
   rate_limit_per_second: number | null;
-  tenant_labels: Record<string, string>;
+  tenant_labels: Record<string, string> | null;
 };
 const toIdentity = (row: KeyRow): ApiKeyIdentity => ({
   keyHash: row.key_hash,

@@ -27,11 +27,14 @@ let operator: pg.Client;
 let evaluator: pg.Client;
 let gold: SeededEnvironment;
 let plain: SeededEnvironment;
+/** A tenant whose namespace's labels the operator has not recorded (yet). */
+let unrecorded: SeededEnvironment;
 const keys: Record<string, string> = {};
 
 const selecting = (selector: string): TenantFilter => {
   const parsed = parseLabelSelector(selector);
-  return (labels) => matchesLabels(parsed, labels);
+  // as an evaluator group does (evaluator/src/snapshots/tenant-group.ts): labels not recorded yet match nothing
+  return (labels) => labels !== null && matchesLabels(parsed, labels);
 };
 const hashOf = (key: string) => createHash('sha256').update(key).digest();
 
@@ -48,6 +51,7 @@ beforeAll(async () => {
   await owner.connect();
   gold = await seedEnvironment(owner, 'gold-shop');
   plain = await seedEnvironment(owner, 'plain-shop');
+  unrecorded = await seedEnvironment(owner, 'unrecorded-shop');
   keys.gold = await seedApiKey(owner, gold);
   keys.plain = await seedApiKey(owner, plain);
   [operator, evaluator] = await Promise.all([connectAs('xc_operator'), connectAs('xc_evaluator')]);
@@ -83,8 +87,11 @@ describe('namespace labels', () => {
   it("lists only the selected tenants' environments and keys, and every tenant's without a selector", async () => {
     const environments = async (serves?: TenantFilter) =>
       (await listActiveEnvironments(evaluator, serves)).map((row) => row.environmentId).sort();
-    expect(await environments()).toEqual([gold.environmentId, plain.environmentId].sort());
+    expect(await environments()).toEqual(
+      [gold.environmentId, plain.environmentId, unrecorded.environmentId].sort(),
+    );
     expect(await environments(selecting('tier=gold'))).toEqual([gold.environmentId]);
+    // not the unrecorded tenant: it belongs to no group until its labels are known
     expect(await environments(selecting('tier!=gold'))).toEqual([plain.environmentId]);
 
     const ring = async (serves?: TenantFilter) =>

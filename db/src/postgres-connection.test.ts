@@ -28,7 +28,7 @@ describe('postgresConnection', () => {
   it.each([
     ['', undefined, 'plain'],
     ['', ca, 'chain and host name checked against the given CA'],
-    ['?sslmode=disable', ca, 'plain'],
+    ['?sslmode=disable', undefined, 'plain'],
     ['?sslmode=require', undefined, 'encrypted, unverified'],
     ['?sslmode=require', ca, 'chain checked against the given CA'],
     ['?sslmode=verify-ca', ca, 'chain checked against the given CA'],
@@ -50,6 +50,7 @@ describe('postgresConnection', () => {
 
   it.each([
     ['?sslmode=prefer', undefined, 'DATABASE_URL: sslmode=prefer is not supported'],
+    ['?sslmode=disable', ca, 'DATABASE_URL: sslmode=disable with a CA'],
     ['?sslmode=verify-ca', undefined, 'DATABASE_CA_FILE: is required with sslmode=verify-ca'],
     ['?sslmode=verify-full', join(dir, 'missing.pem'), 'DATABASE_CA_FILE: cannot read the CA file'],
     [

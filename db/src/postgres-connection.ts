@@ -73,8 +73,15 @@ export function postgresConnection(target: PostgresTarget): PostgresConnection {
   if (target.caFile) ca = readCa(target.caFile, 'DATABASE_CA_FILE');
   else if (rootCert) ca = readCa(rootCert, 'sslrootcert in DATABASE_URL');
   const mode = (rawMode ?? (ca ? 'verify-full' : 'disable')) as SslMode;
+  const modeFrom = urlMode ? 'DATABASE_URL' : target.sslMode ? 'DATABASE_SSLMODE' : 'DATABASE_CA_FILE';
   if (!SSL_MODES.includes(mode))
-    throw new ConfigError(`DATABASE_URL: sslmode=${rawMode} is not supported; use ${SSL_MODES.join(', ')}`);
+    throw new ConfigError(`${modeFrom}: sslmode=${rawMode} is not supported; use ${SSL_MODES.join(', ')}`);
+  // a CA given is a certificate to check: plain text beside it is a mistake, not a choice (require with a
+  // CA checks the chain, as libpq does)
+  if (ca && mode === 'disable')
+    throw new ConfigError(
+      `${modeFrom}: sslmode=disable with a CA (${ca.label}) would not use TLS at all; use verify-full, or drop the CA`,
+    );
   if (mode === 'verify-ca' && !ca)
     throw new ConfigError(
       'DATABASE_CA_FILE: is required with sslmode=verify-ca (the CA the server certificate is signed by)',
@@ -87,14 +94,14 @@ export function postgresConnection(target: PostgresTarget): PostgresConnection {
     port: parsed.port ? Number(parsed.port) : undefined,
     ssl: sslOptions(mode, ca),
   };
-  return { config, explain: (error) => explainTlsError(error, mode, ca) };
+  return { config, explain: (error) => explainTlsError(error, mode, modeFrom, ca) };
 }
 
-function explainTlsError(error: unknown, mode: SslMode, ca: CaSource | null): unknown {
+function explainTlsError(error: unknown, mode: SslMode, modeFrom: string, ca: CaSource | null): unknown {
   const described = describeTlsFailure(error, 'Postgres', ca?.label ?? null, 'DATABASE_CA_FILE');
   if (described) return described;
   if (error instanceof Error && error.message === 'The server does not support SSL connections')
-    return new DataStoreTlsError(`Postgres does not accept TLS, but DATABASE_URL asks for sslmode=${mode}`, {
+    return new DataStoreTlsError(`Postgres does not accept TLS, but ${modeFrom} asks for sslmode=${mode}`, {
       cause: error,
     });
   return error;

@@ -62,4 +62,19 @@ describe('InvalidationPublisher, when Redis was away', () => {
     await publisher.republishUnsent();
     expect(carried().map(({ message }) => message.revision)).toEqual([4]);
   });
+
+  it("never loses that an environment's keys changed, whatever follows it", async () => {
+    const { bus, carried } = flakyBus();
+    const publisher = new InvalidationPublisher(bus, pino({ level: 'silent' }));
+    bus.down = true;
+    await publisher.publish([{ ...change('e1', 2), keysChanged: true }]);
+    await publisher.publish([change('e1', 3)]);
+    bus.down = false;
+    await publisher.publish([change('e1', 4)]);
+    await publisher.republishUnsent();
+    expect(carried().map(({ message }) => [message.revision, message.keysChanged ?? false])).toEqual([
+      [4, false],
+      [3, true],
+    ]);
+  });
 });

@@ -43,10 +43,19 @@ export class InvalidationPublisher {
         ]);
         this.published++;
         const unsent = this.#unsent.get(message.environmentId);
-        if (unsent && unsent.revision <= message.revision) this.#unsent.delete(message.environmentId);
+        // a change of keys still unsent is sent again, however new what went through
+        if (unsent && unsent.revision <= message.revision && (message.keysChanged || !unsent.keysChanged))
+          this.#unsent.delete(message.environmentId);
         if (message.keysChanged) await this.#announceTenants(this.#bus, { tenantId: message.tenantId });
       } catch (error) {
-        this.#unsent.set(message.environmentId, message);
+        // one per environment, the newest revision, and a change of keys is never forgotten by a later one
+        const earlier = this.#unsent.get(message.environmentId);
+        const keysChanged = Boolean(message.keysChanged || earlier?.keysChanged);
+        this.#unsent.set(message.environmentId, {
+          ...message,
+          revision: Math.max(message.revision, earlier?.revision ?? 0),
+          ...(keysChanged ? { keysChanged } : {}),
+        });
         this.#log.warn(
           { err: error, environmentId: message.environmentId },
           'invalidation not published; sent again when Redis is back, evaluators poll meanwhile',

@@ -244,14 +244,12 @@ export async function startOperator(
     // its first listing records every namespace (an add each), as every relist after a watch error does
     void namespaceLabels?.start();
   };
-  // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
-  if (elector)
-    elector.run({ started: lead, stopped: () => (options.onLeadershipLost ?? (() => process.exit(1)))() });
-  else await lead();
   // A standing-by replica is ready once its watch is: it serves the management API, and takes over when the
   // leader's lease lapses.
   const ready = () => synced;
 
+  // Listening before the first listing is in: listing 100,000 resources takes longer than a liveness probe
+  // waits, and /healthz must answer meanwhile (/readyz says not ready until the listing is complete).
   const app = await buildOperatorApp({
     config,
     pool,
@@ -263,6 +261,14 @@ export async function startOperator(
     log,
   });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
+  // Losing the lease ends this process (controller-runtime does the same): a fresh start re-campaigns cleanly.
+  if (elector)
+    elector.run({ started: lead, stopped: () => (options.onLeadershipLost ?? (() => process.exit(1)))() });
+  else
+    await lead().catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
   return {
     url,
     queue,

@@ -60,6 +60,12 @@ describe.each(apps)('the %s reads the data stores’ TLS and Sentinel variables'
       'REDIS_CA_FILE',
       'rediss://',
     ],
+    [
+      'a REDIS_URL query that would turn TLS off',
+      { REDIS_URL: 'rediss://r:6380?tls=', REDIS_CA_FILE: ca },
+      'REDIS_URL',
+      'no query parameters',
+    ],
     ['sentinels without a master name', { REDIS_SENTINELS: 's:26379' }, 'REDIS_SENTINEL_MASTER', 'required'],
     [
       'a sentinel without a port',

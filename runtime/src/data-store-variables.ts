@@ -87,6 +87,12 @@ export function checkDataStoreVariables(config: DataStoreSettings, ctx: z.Refine
   if (!sentinel)
     for (const name of ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD'] as const)
       if (config[name] !== undefined) problem(name, 'has no effect without REDIS_SENTINELS');
+  // ioredis turns a URL's query into options applied before ours: `?tls=` would turn TLS off unnoticed
+  if (config.REDIS_URL !== undefined && URL.canParse(config.REDIS_URL) && new URL(config.REDIS_URL).search)
+    problem(
+      'REDIS_URL',
+      'takes no query parameters (they would override TLS and the timeouts); use REDIS_CA_FILE and the other variables',
+    );
   if (config.REDIS_CA_FILE !== undefined && !sentinel && !config.REDIS_URL?.startsWith('rediss://'))
     problem('REDIS_CA_FILE', 'needs a rediss:// REDIS_URL (or REDIS_SENTINELS): redis:// is not TLS');
 }

@@ -184,8 +184,24 @@ describe('chaos', () => {
     const [appliedBefore, auditedBefore] = [applied, await featureFlagAuditRows(owner)];
     let recoveredAt: number | undefined;
     const load = startLoad(stack, key);
-    const wanted = await inflict(() => (recoveredAt = performance.now()));
-    const converged = await converge(stack, key, wanted);
+    let converged: Awaited<ReturnType<typeof converge>>;
+    try {
+      const wanted = await inflict(() => (recoveredAt = performance.now()));
+      converged = await converge(stack, key, wanted);
+    } catch (error) {
+      // a case that failed stops its load (it would run on into the next cases) and leaves what it measured
+      const measured = await load.stop();
+      const { load: offered, failedEvaluations } = loadFigures(measured.results, measured.elapsedMs);
+      recordChaosCase({
+        fault,
+        load: offered,
+        failedEvaluations,
+        lostAuditRows: Number.NaN,
+        convergeMs: Number.NaN,
+        failed: String(error),
+      });
+      throw error;
+    }
     const { results, elapsedMs } = await load.stop();
     if (recoveredAt === undefined) throw new Error(`${fault}: the case never said when it recovered`);
     const { load: offered, answered, failedEvaluations } = loadFigures(results, elapsedMs);

@@ -16,7 +16,8 @@ export function tenantGroupOf(selector: LabelSelector | undefined): TenantGroup 
   if (!selector || selector.requirements.length === 0) return {};
   const canonical = canonicalSelector(selector);
   return {
-    serves: (labels) => matchesLabels(selector, labels),
+    // a namespace whose labels are not recorded yet belongs to no group until they are
+    serves: (labels) => labels !== null && matchesLabels(selector, labels),
     id: createHash('sha256').update(canonical).digest('hex').slice(0, 16),
     selector: canonical,
   };

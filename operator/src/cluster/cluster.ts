@@ -25,7 +25,14 @@ export interface ResourceWriter {
 
 /** Records what happened to a resource; never throws. */
 export interface EventSink {
-  record(resource: CustomResource, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void>;
+  /** `budgeted`: from the backlog (a sync, a resync), which may be thinned out rather than flood the sink. */
+  record(
+    resource: CustomResource,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    note: string,
+    budgeted?: boolean,
+  ): Promise<void>;
 }
 
 export class SecretNotOursError extends Error {

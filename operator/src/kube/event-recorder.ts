@@ -6,12 +6,13 @@ import type { CustomResource } from './custom-resource.ts';
 const REPORTING_CONTROLLER = 'flags.exclusive-change.io/operator';
 
 /**
- * Normal Events the API server is sent at most, per second and in one burst. An initial sync of 100,000 flags
- * would otherwise send 100,000 `Synced` Events, as many writes as the status updates themselves; beyond the
- * budget Normal Events are dropped (and counted in the log), Warnings never are.
+ * Events of backlog reconciles (the initial sync, resyncs) the API server is sent at most, per second and in one
+ * burst. An initial sync of 100,000 flags would otherwise send 100,000 `Synced` Events, as many writes as the
+ * status updates themselves, and a database outage one Warning per resource per retry; beyond the budget they
+ * are dropped (and counted in the log). A change's Events are never budgeted.
  */
-const NORMAL_PER_SECOND = 20;
-const NORMAL_BURST = 200;
+const BACKLOG_PER_SECOND = 20;
+const BACKLOG_BURST = 200;
 
 /** A token bucket. */
 class Budget {
@@ -49,7 +50,7 @@ export class EventRecorder implements EventSink {
   readonly #api: EventsV1Api;
   readonly #instance: string;
   readonly #log: Logger;
-  readonly #normal = new Budget(NORMAL_PER_SECOND, NORMAL_BURST);
+  readonly #backlog = new Budget(BACKLOG_PER_SECOND, BACKLOG_BURST);
   #droppedReported = 0;
   #reporting: NodeJS.Timeout | null = null;
 
@@ -64,8 +65,9 @@ export class EventRecorder implements EventSink {
     type: 'Normal' | 'Warning',
     reason: string,
     note: string,
+    budgeted = false,
   ): Promise<void> {
-    if (type === 'Normal' && !this.#normal.take()) return this.#reportDropped();
+    if (budgeted && !this.#backlog.take()) return this.#reportDropped();
     const { namespace, name, uid, resourceVersion } = resource.metadata;
     try {
       await this.#api.createNamespacedEvent({
@@ -99,11 +101,11 @@ export class EventRecorder implements EventSink {
     if (this.#reporting) return;
     this.#reporting = setTimeout(() => {
       this.#reporting = null;
-      const dropped = this.#normal.dropped - this.#droppedReported;
-      this.#droppedReported = this.#normal.dropped;
+      const dropped = this.#backlog.dropped - this.#droppedReported;
+      this.#droppedReported = this.#backlog.dropped;
       this.#log.info(
-        { dropped, perSecond: NORMAL_PER_SECOND },
-        'Normal Events beyond the budget were not recorded (statuses carry the same news)',
+        { dropped, perSecond: BACKLOG_PER_SECOND },
+        'Events of backlog reconciles beyond the budget were not recorded (statuses carry the same news)',
       );
     }, 60_000);
     this.#reporting.unref();

@@ -40,6 +40,8 @@ export class NamespaceLabelRecorder {
   #restartTimer: NodeJS.Timeout | null = null;
   /** Namespaces whose labels Postgres refused, by the timer that tries again. */
   readonly #retries = new Map<string, NodeJS.Timeout>();
+  /** The write in progress (and those queued behind it) per namespace. */
+  readonly #writing = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(kubeConfig: KubeConfig, deps: NamespaceLabelDeps) {
@@ -87,7 +89,21 @@ export class NamespaceLabelRecorder {
     await this.#apply(name, () => this.#deps.store.forget(name));
   }
 
-  async #apply(namespace: string, change: () => Promise<boolean>): Promise<void> {
+  /**
+   * One write at a time per namespace, in the order the watch saw them: two writes racing on two connections
+   * could otherwise leave the older labels in Postgres, and the tenant in the wrong group.
+   */
+  #apply(namespace: string, change: () => Promise<boolean>): Promise<void> {
+    const previous = this.#writing.get(namespace) ?? Promise.resolve();
+    const next = previous.then(() => this.#write(namespace, change));
+    this.#writing.set(namespace, next);
+    void next.finally(() => {
+      if (this.#writing.get(namespace) === next) this.#writing.delete(namespace);
+    });
+    return next;
+  }
+
+  async #write(namespace: string, change: () => Promise<boolean>): Promise<void> {
     try {
       if (!(await change())) return;
       this.#deps.log.info({ namespace }, 'namespace labels recorded');

@@ -127,7 +127,6 @@ export class PropagationTracker {
       this.#options.log.debug({ err: error }, 'served revisions unreadable; propagation reports wait');
     } finally {
       this.#polling = false;
-      this.#timer = null;
       if (this.#pending.size > 0) this.#scheduleNext();
     }
   }
@@ -137,7 +136,10 @@ export class PropagationTracker {
     if (this.#timer || this.#stopped) return;
     const { intervalMs = 50, environmentsPerInterval = 200 } = this.#options;
     const intervals = Math.max(1, Math.ceil(this.#byEnvironment.size / environmentsPerInterval));
-    this.#timer = setTimeout(() => void this.poll(), intervalMs * intervals);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.poll();
+    }, intervalMs * intervals);
   }
 
   #stopTimer(): void {

@@ -29,7 +29,7 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  #process: ((key: string) => Promise<void>) | null = null;
+  #process: ((key: string, lane: Lane) => Promise<void>) | null = null;
   readonly #options: Required<WorkQueueOptions>;
   /** The lane of every key waiting (not running, not in backoff). */
   #waiting = new Map<string, Lane>();
@@ -59,8 +59,8 @@ export class WorkQueue {
     this.#backlog = new FairBacklog(this.#options.groupOf);
   }
 
-  /** Starts handing keys to `process`; called once. */
-  run(process: (key: string) => Promise<void>): void {
+  /** Starts handing keys to `process`, with the lane each came by; called once. */
+  run(process: (key: string, lane: Lane) => Promise<void>): void {
     if (this.#process) throw new Error('the work queue is already running');
     this.#process = process;
     this.#pump();
@@ -148,7 +148,7 @@ export class WorkQueue {
 
   async #run(key: string, lane: Lane): Promise<void> {
     try {
-      await this.#process!(key);
+      await this.#process!(key, lane);
       this.#failures.delete(key);
     } catch (error) {
       const attempt = (this.#failures.get(key) ?? 0) + 1;

@@ -68,10 +68,11 @@ const auditOf =
       after,
     });
 
-// every flag of the namespace: many keys at once, so in the backlog lane, where they hold up no one's change
+// every flag of the namespace, in the lane the Environment came by: someone's new Environment is served at once,
+// a resync's fan-out waits behind changes
 const enqueueFlags = (deps: ReconcileDeps, namespace: string) => {
   for (const flag of deps.flags.list(namespace))
-    deps.enqueue(resourceKey(FEATURE_FLAGS.kind, namespace, flag.metadata.name), 'backlog');
+    deps.enqueue(resourceKey(FEATURE_FLAGS.kind, namespace, flag.metadata.name), deps.lane ?? 'backlog');
 };
 
 /**

@@ -24,6 +24,11 @@ export interface ReconcileDeps {
   flags: ResourceCache;
   environments: ResourceCache;
   enqueue: (key: string, lane?: Lane) => void;
+  /**
+   * The lane the reconcile came by: what it queues follows it, and a backlog reconcile's Events are budgeted
+   * (an initial sync of 100,000 flags would send as many), a change's never.
+   */
+  lane?: Lane;
   /** Reports Propagated once evaluators serve a change; absent without Redis (nothing to read it from). */
   propagation?: Pick<PropagationTracker, 'track' | 'forget'>;
   /** What a flag's rules may cost; beyond it a FeatureFlag is InvalidSpec. */
@@ -72,7 +77,7 @@ export function recordEvent(
   resource: CustomResource,
   event: ResourceEvent | null,
 ): void {
-  if (event) void deps.events.record(resource, event.type, event.reason, event.note);
+  if (event) void deps.events.record(resource, event.type, event.reason, event.note, deps.lane === 'backlog');
 }
 
 /**
